@@ -1,0 +1,190 @@
+//! Quality evaluation on labelled CSV data sets (`../shared/data/<name>/`): the paper's
+//! semi-supervised protocol (inliers 80/10/10, test = held-out inliers + all anomalies, seeds
+//! 42-46) and the unsupervised one (train on all rows, score all rows), for gnsm next to IndepNLL
+//! and AVF on the same splits. Prints a table and optionally writes JSON.
+//!
+//! cargo run --release -p gnsm-core --example eval -- --datasets solar,cmc --threads 2
+
+use gnsm_core::baselines::{Avf, IndepNll};
+use gnsm_core::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split, LabeledTable, Split};
+use gnsm_core::encoding::{CodedTable, TableBuilder, DEFAULT_MAX_CATEGORIES};
+use gnsm_core::metrics::{auroc, average_precision, mean_std};
+use gnsm_core::model::Model;
+use gnsm_core::train::{build_pool, Hooks, TrainConfig};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Command-line options.
+struct Args {
+    data_dir: PathBuf,
+    datasets: Vec<String>,
+    protocols: Vec<String>,
+    seeds: Vec<u64>,
+    config: TrainConfig,
+    json: Option<PathBuf>,
+}
+
+/// Parses `--key value` pairs; unknown keys are an error.
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        data_dir: PathBuf::from("../shared/data"),
+        datasets: "bank,car,census,chess,cmc,mushroom,nursery,probe,solar,u2r".split(',').map(String::from).collect(),
+        protocols: vec!["semi".into(), "unsup".into()],
+        seeds: vec![42, 43, 44, 45, 46],
+        config: TrainConfig::default(),
+        json: None,
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let key = argv[i].as_str();
+        if key == "--no-denoise" || key == "--no-freq" {
+            if key == "--no-denoise" {
+                a.config.denoise = false;
+            } else {
+                a.config.frequency_feature = false;
+            }
+            i += 1;
+            continue;
+        }
+        let val = argv.get(i + 1).ok_or(format!("{key} needs a value"))?.clone();
+        let num = |v: &str| v.parse::<f64>().map_err(|e| format!("{key}: {e}"));
+        match key {
+            "--data-dir" => a.data_dir = PathBuf::from(val),
+            "--datasets" => a.datasets = val.split(',').map(String::from).collect(),
+            "--protocol" => a.protocols = if val == "both" { vec!["semi".into(), "unsup".into()] } else { vec![val] },
+            "--seeds" => a.seeds = val.split(',').map(|s| s.parse().map_err(|e| format!("--seeds: {e}"))).collect::<Result<_, _>>()?,
+            "--width" => a.config.width = num(&val)? as usize,
+            "--depth" => a.config.depth = num(&val)? as usize,
+            "--steps" => a.config.steps = num(&val)? as usize,
+            "--max-seconds" => a.config.max_seconds = num(&val)?,
+            "--batch" => a.config.batch_size = num(&val)? as usize,
+            "--lr" => a.config.lr = num(&val)? as f32,
+            "--threads" => a.config.threads = num(&val)? as usize,
+            "--ema" => a.config.ema_decay = num(&val)? as f32,
+            "--json" => a.json = Some(PathBuf::from(val)),
+            _ => return Err(format!("unknown option {key}")),
+        }
+        i += 2;
+    }
+    Ok(a)
+}
+
+/// Codes every row of the table with a vocabulary learned from the `train` rows only (values seen
+/// only in other rows become UNSEEN, as at scoring time in SQL).
+fn code_with_train_vocab(table: &LabeledTable, train: &[usize]) -> Result<(gnsm_core::encoding::Encoder, CodedTable, CodedTable), String> {
+    let mut b = TableBuilder::new(table.columns.clone(), DEFAULT_MAX_CATEGORIES);
+    for &r in train {
+        let row: Vec<Option<&str>> = table.rows[r].iter().map(|v| v.as_deref()).collect();
+        b.push_row(&row).map_err(|e| e.to_string())?;
+    }
+    let (enc, train_codes) = b.finish().map_err(|e| e.to_string())?;
+    let all = enc.encode_rows(&table.rows).map_err(|e| e.to_string())?;
+    Ok((enc, train_codes, all))
+}
+
+/// One method's metrics on one split.
+#[derive(Default, Clone)]
+struct Run {
+    auroc: f64,
+    ap: f64,
+    train_s: f64,
+    score_s: f64,
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("eval: {e}");
+            std::process::exit(2);
+        }
+    };
+    let pool = build_pool(args.config.threads).expect("thread pool");
+    let mut json_rows = Vec::new();
+    println!(
+        "{:<9} {:<6} {:>16} {:>16} {:>16} {:>16} {:>9} {:>9}",
+        "dataset", "proto", "gnsm AUROC", "indep AUROC", "avf AUROC", "gnsm AP", "train s", "score s"
+    );
+    for name in &args.datasets {
+        let path = match find_dataset(&args.data_dir, name) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("skip {name}: {e}");
+                continue;
+            }
+        };
+        let table = read_labeled_csv(&path).unwrap_or_else(|e| panic!("{e}"));
+        for proto in &args.protocols {
+            let seeds: Vec<u64> = if proto == "semi" { args.seeds.clone() } else { vec![args.seeds[0]] };
+            let mut runs: Vec<[Run; 3]> = Vec::new();
+            for &seed in &seeds {
+                let split: Split =
+                    if proto == "semi" { semi_supervised_split(&table.labels, seed) } else { unsupervised_split(table.rows.len()) };
+                // the paper fits on train inliers and uses val inliers for checkpointing; we hand
+                // train+val to the trainer, which holds out the same share (1/9) itself
+                let mut fit_rows = split.train.clone();
+                fit_rows.extend(&split.val);
+                let (enc, fit_codes, all_codes) = code_with_train_vocab(&table, &fit_rows).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let labels: Vec<bool> = split.test.iter().map(|&i| table.labels[i]).collect();
+                let test_codes = all_codes.select(&split.test);
+                let mut config = args.config.clone();
+                config.seed = seed;
+                config.val_fraction = if proto == "semi" { split.val.len() as f64 / fit_rows.len() as f64 } else { 0.1 };
+                let t0 = Instant::now();
+                let model = Hooks::silent(|h| Model::fit_coded(enc.clone(), &fit_codes, &config, &pool, h))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let train_s = t0.elapsed().as_secs_f64();
+                let t1 = Instant::now();
+                let scores = model.score_table(&test_codes, Some(&pool)).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let score_s = t1.elapsed().as_secs_f64();
+                let indep = IndepNll::fit(&fit_codes, &enc.block_sizes());
+                let avf = Avf::fit(&fit_codes, &enc.block_sizes());
+                let rows: Vec<&[u32]> = (0..test_codes.n_rows).map(|i| test_codes.row(i)).collect();
+                let s_indep: Vec<f64> = rows.iter().map(|r| indep.score(r)).collect();
+                let s_avf: Vec<f64> = rows.iter().map(|r| avf.score(r)).collect();
+                runs.push([
+                    Run { auroc: auroc(&scores, &labels), ap: average_precision(&scores, &labels), train_s, score_s },
+                    Run { auroc: auroc(&s_indep, &labels), ap: average_precision(&s_indep, &labels), ..Default::default() },
+                    Run { auroc: auroc(&s_avf, &labels), ap: average_precision(&s_avf, &labels), ..Default::default() },
+                ]);
+            }
+            let stat = |m: usize, f: fn(&Run) -> f64| mean_std(&runs.iter().map(|r| f(&r[m])).collect::<Vec<_>>());
+            let (ga, gs) = stat(0, |r| r.auroc);
+            let (ia, is) = stat(1, |r| r.auroc);
+            let (aa, as_) = stat(2, |r| r.auroc);
+            let (gp, gps) = stat(0, |r| r.ap);
+            let (ip, _) = stat(1, |r| r.ap);
+            let (ap_, _) = stat(2, |r| r.ap);
+            let (tr, _) = stat(0, |r| r.train_s);
+            let (sc, _) = stat(0, |r| r.score_s);
+            println!(
+                "{:<9} {:<6} {:>9.2} ±{:>5.2} {:>9.2} ±{:>5.2} {:>9.2} ±{:>5.2} {:>9.2} ±{:>5.2} {:>9.1} {:>9.1}",
+                name,
+                proto,
+                100.0 * ga,
+                100.0 * gs,
+                100.0 * ia,
+                100.0 * is,
+                100.0 * aa,
+                100.0 * as_,
+                100.0 * gp,
+                100.0 * gps,
+                tr,
+                sc
+            );
+            json_rows.push(format!(
+                "{{\"dataset\":\"{name}\",\"protocol\":\"{proto}\",\"seeds\":{},\"gnsm_auroc\":{ga:.5},\"gnsm_auroc_std\":{gs:.5},\"gnsm_ap\":{gp:.5},\"indep_auroc\":{ia:.5},\"indep_ap\":{ip:.5},\"avf_auroc\":{aa:.5},\"avf_ap\":{ap_:.5},\"train_seconds\":{tr:.3},\"score_seconds\":{sc:.3}}}",
+                seeds.len()
+            ));
+        }
+    }
+    if let Some(path) = args.json {
+        let c = &args.config;
+        let body = format!(
+            "{{\"config\":{{\"width\":{},\"depth\":{},\"steps\":{},\"max_seconds\":{},\"batch_size\":{},\"lr\":{},\"threads\":{},\"denoise\":{},\"frequency_feature\":{}}},\n\"results\":[\n{}\n]}}\n",
+            c.width, c.depth, c.steps, c.max_seconds, c.batch_size, c.lr, c.threads, c.denoise, c.frequency_feature, json_rows.join(",\n")
+        );
+        std::fs::write(&path, body).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}

@@ -1,0 +1,146 @@
+//! Evaluation metrics for anomaly scores: AUROC, average precision (both with the anomaly as the
+//! positive class and higher score = more anomalous) and mean/std over runs.
+
+/// Indices of `scores` ordered by descending score (ties keep index order), NaN treated as lowest.
+fn order_desc(scores: &[f64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    // total_cmp puts NaN above +inf; map NaN to -inf so a broken score never looks anomalous
+    let key = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
+    idx.sort_by(|&a, &b| key(scores[b]).total_cmp(&key(scores[a])));
+    idx
+}
+
+/// Area under the ROC curve via Mann-Whitney U with average ranks for ties; NaN when the lengths
+/// differ or one class is missing.
+pub fn auroc(scores: &[f64], labels: &[bool]) -> f64 {
+    if scores.len() != labels.len() {
+        return f64::NAN;
+    }
+    let n_pos = labels.iter().filter(|&&l| l).count();
+    let n_neg = labels.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return f64::NAN;
+    }
+    // ascending order so that rank 1 is the lowest score
+    let mut idx = order_desc(scores);
+    idx.reverse();
+    let key = |i: usize| if scores[i].is_nan() { f64::NEG_INFINITY } else { scores[i] };
+    let mut pos_rank_sum = 0.0;
+    let mut start = 0;
+    while start < idx.len() {
+        let mut end = start + 1;
+        while end < idx.len() && key(idx[end]) == key(idx[start]) {
+            end += 1;
+        }
+        // ranks start+1..=end share their average
+        let avg_rank = (start + 1 + end) as f64 / 2.0;
+        let pos_in_group = idx[start..end].iter().filter(|&&i| labels[i]).count();
+        pos_rank_sum += avg_rank * pos_in_group as f64;
+        start = end;
+    }
+    let u = pos_rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
+    u / (n_pos as f64 * n_neg as f64)
+}
+
+/// Average precision as sklearn defines it: sum over distinct thresholds of (R_n - R_{n-1}) P_n,
+/// tied scores forming one threshold; NaN when the lengths differ or there is no positive.
+pub fn average_precision(scores: &[f64], labels: &[bool]) -> f64 {
+    if scores.len() != labels.len() {
+        return f64::NAN;
+    }
+    let n_pos = labels.iter().filter(|&&l| l).count();
+    if n_pos == 0 {
+        return f64::NAN;
+    }
+    let idx = order_desc(scores);
+    let key = |i: usize| if scores[i].is_nan() { f64::NEG_INFINITY } else { scores[i] };
+    let (mut tp, mut seen) = (0usize, 0usize);
+    let mut prev_recall = 0.0;
+    let mut ap = 0.0;
+    let mut start = 0;
+    while start < idx.len() {
+        let mut end = start + 1;
+        while end < idx.len() && key(idx[end]) == key(idx[start]) {
+            end += 1;
+        }
+        tp += idx[start..end].iter().filter(|&&i| labels[i]).count();
+        seen += end - start;
+        let recall = tp as f64 / n_pos as f64;
+        let precision = tp as f64 / seen as f64;
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+        start = end;
+    }
+    ap
+}
+
+/// Mean and population standard deviation (ddof = 0, like numpy's default); NaNs for no input.
+pub fn mean_std(xs: &[f64]) -> (f64, f64) {
+    if xs.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn test_auroc_perfect_and_inverted() {
+        let labels = [false, false, true, true];
+        assert!(close(auroc(&[0.1, 0.2, 0.8, 0.9], &labels), 1.0));
+        assert!(close(auroc(&[0.9, 0.8, 0.2, 0.1], &labels), 0.0));
+    }
+
+    #[test]
+    fn test_auroc_with_ties_uses_average_ranks() {
+        // pairs (pos, neg): (0.5 vs 0.1) win, (0.5 vs 0.5) half, (0.3 vs 0.1) win, (0.3 vs 0.5) loss
+        let scores = [0.1, 0.5, 0.5, 0.3];
+        let labels = [false, false, true, true];
+        assert!(close(auroc(&scores, &labels), 2.5 / 4.0));
+        // all scores equal -> 0.5
+        assert!(close(auroc(&[1.0; 5], &[true, false, false, true, false]), 0.5));
+    }
+
+    #[test]
+    fn test_auroc_missing_class_is_nan() {
+        assert!(auroc(&[0.1, 0.2], &[true, true]).is_nan());
+        assert!(auroc(&[0.1, 0.2], &[false, false]).is_nan());
+        assert!(auroc(&[0.1], &[false, true]).is_nan());
+    }
+
+    #[test]
+    fn test_average_precision_hand_computed() {
+        // sklearn example: y=[0,0,1,1], s=[0.1,0.4,0.35,0.8] -> 0.8333...
+        let ap = average_precision(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]);
+        assert!(close(ap, 5.0 / 6.0), "{ap}");
+        assert!(close(average_precision(&[0.9, 0.1], &[true, false]), 1.0));
+    }
+
+    #[test]
+    fn test_average_precision_groups_ties() {
+        // thresholds: 0.9 -> (1 pos of 1 row), 0.5 -> tie of 1 pos + 1 neg: R=1, P=2/3
+        // AP = 0.5*1 + 0.5*(2/3)
+        let ap = average_precision(&[0.9, 0.5, 0.5, 0.1], &[true, true, false, false]);
+        assert!(close(ap, 0.5 + 1.0 / 3.0), "{ap}");
+        // everything tied: AP = prevalence
+        assert!(close(average_precision(&[1.0; 4], &[true, false, false, false]), 0.25));
+        assert!(average_precision(&[1.0, 2.0], &[false, false]).is_nan());
+    }
+
+    #[test]
+    fn test_mean_std_population() {
+        let (m, s) = mean_std(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert!(close(m, 5.0) && close(s, 2.0));
+        let (m, s) = mean_std(&[]);
+        assert!(m.is_nan() && s.is_nan());
+    }
+}

@@ -1,0 +1,194 @@
+//! A trained model, the training pipeline that makes one, and its versioned binary format.
+//!
+//! Format: `b"GNSM"` magic, `u16` little-endian format version, `u64` little-endian FNV-1a checksum
+//! of the payload, then the payload: bincode 1.x (fixed-width integers, little-endian) of
+//! `ModelPayloadV1`. Readers for every released format version are kept; a new field means a new
+//! version. Truncated, corrupted or foreign bytes give `Error::CorruptModel`, never a panic.
+
+use crate::baselines::IndepNll;
+use crate::encoding::{CodedTable, Encoder, TableBuilder};
+use crate::error::{Error, Result};
+use crate::gmm::DensityHead;
+use crate::network::{NetConfig, Network};
+use crate::score::FeatureMap;
+use crate::train::{train_network, Hooks, TrainConfig, TrainReport};
+use crate::MODEL_FORMAT_VERSION;
+use bincode::Options;
+use ndarray::ArrayView2;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// First bytes of every model.
+pub const MAGIC: &[u8; 4] = b"GNSM";
+/// Header length: magic + version + checksum.
+const HEADER: usize = 4 + 2 + 8;
+/// Number of stored training-score quantiles (0%, 0.1%, ..., 100%).
+pub const N_QUANTILES: usize = 1001;
+
+/// A trained model ready to score.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Row -> feature vector (vocabulary, score network, frequency model).
+    pub features: FeatureMap,
+    pub head: DensityHead,
+    pub config: TrainConfig,
+    pub report: TrainReport,
+    /// Sorted quantiles of the training rows' anomaly scores (`N_QUANTILES` points).
+    pub score_quantiles: Vec<f64>,
+}
+
+/// What format version 1 stores.
+#[derive(Serialize, Deserialize)]
+struct ModelPayloadV1 {
+    encoder: Encoder,
+    net_config: NetConfig,
+    fourier: Vec<f32>,
+    ema_params: Vec<f32>,
+    head: DensityHead,
+    frequency: Option<IndepNll>,
+    config: TrainConfig,
+    report: TrainReport,
+    score_quantiles: Vec<f64>,
+}
+
+/// FNV-1a 64-bit: detects corrupted payloads that would otherwise deserialize into garbage.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Bincode options of format 1; the size limit stops a corrupted length prefix from allocating.
+fn bincode_options(limit: usize) -> impl Options {
+    bincode::DefaultOptions::new().with_fixint_encoding().with_little_endian().with_limit(limit as u64)
+}
+
+impl Model {
+    /// Trains a model on raw rows (values in `names` order; `None` is NULL).
+    pub fn fit<S: AsRef<str>>(
+        names: &[String],
+        rows: &[Vec<Option<S>>],
+        config: &TrainConfig,
+        max_categories: usize,
+        pool: &rayon::ThreadPool,
+        hooks: &mut Hooks,
+    ) -> Result<Model> {
+        let mut builder = TableBuilder::new(names.to_vec(), max_categories);
+        for row in rows {
+            let r: Vec<Option<&str>> = row.iter().map(|v| v.as_ref().map(|s| s.as_ref())).collect();
+            builder.push_row(&r)?;
+        }
+        let (encoder, table) = builder.finish()?;
+        Model::fit_coded(encoder, &table, config, pool, hooks)
+    }
+
+    /// Trains a model on rows already coded by `encoder` (the SQL layer's path).
+    pub fn fit_coded(
+        encoder: Encoder,
+        table: &CodedTable,
+        config: &TrainConfig,
+        pool: &rayon::ThreadPool,
+        hooks: &mut Hooks,
+    ) -> Result<Model> {
+        config.validate()?;
+        let (network, report) = train_network(&encoder, table, config, pool, hooks)?;
+        let frequency = config.frequency_feature.then(|| IndepNll::fit(table, &encoder.block_sizes()));
+        // the density head is fitted on a seeded sample of the training rows
+        let mut rows: Vec<usize> = (0..table.n_rows).collect();
+        if rows.len() > config.max_head_rows {
+            let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x4EAD);
+            rows.shuffle(&mut rng);
+            rows.truncate(config.max_head_rows);
+            rows.sort_unstable();
+        }
+        let fmap = FeatureMap::new(encoder, network, frequency, config.denoise);
+        let nf = fmap.n_features();
+        let mut feats = Vec::with_capacity(rows.len() * nf);
+        for chunk in rows.chunks(4096) {
+            if (hooks.interrupt)() {
+                return Err(Error::Interrupted);
+            }
+            let refs: Vec<&[u32]> = chunk.iter().map(|&r| table.row(r)).collect();
+            feats.extend(fmap.features(&refs, Some(pool)));
+        }
+        let view = ArrayView2::from_shape((rows.len(), nf), &feats).map_err(|e| Error::Numeric { reason: e.to_string() })?;
+        let head = DensityHead::fit(view, &config.gmm_components, 5, config.seed)?;
+        let mut scores: Vec<f64> = feats.chunks_exact(nf).map(|f| head.score(f)).collect();
+        scores.sort_by(f64::total_cmp);
+        Ok(Model { features: fmap, head, config: config.clone(), report, score_quantiles: quantiles(&scores, N_QUANTILES) })
+    }
+
+    /// Serialises the model in the current format version.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = ModelPayloadV1 {
+            encoder: self.features.encoder.clone(),
+            net_config: self.features.network.config,
+            fourier: self.features.network.fourier.clone(),
+            ema_params: self.features.network.params.clone(),
+            head: self.head.clone(),
+            frequency: self.features.frequency.clone(),
+            config: self.config.clone(),
+            report: self.report.clone(),
+            score_quantiles: self.score_quantiles.clone(),
+        };
+        let body = bincode_options(usize::MAX).serialize(&payload).expect("in-memory serialisation cannot fail");
+        let mut out = Vec::with_capacity(HEADER + body.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&MODEL_FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&fnv1a(&body).to_le_bytes());
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Reads a model written by any released format version.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
+        let corrupt = |reason: String| Error::CorruptModel { reason };
+        if bytes.len() < HEADER || &bytes[..4] != MAGIC {
+            return Err(corrupt("not a gnsm model (bad magic bytes)".into()));
+        }
+        let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+        let checksum = u64::from_le_bytes(bytes[6..14].try_into().expect("8 bytes"));
+        let body = &bytes[HEADER..];
+        if fnv1a(body) != checksum {
+            return Err(corrupt(format!("checksum mismatch ({} payload bytes): the model bytes are truncated or damaged", body.len())));
+        }
+        match version {
+            1 => {
+                let p: ModelPayloadV1 =
+                    bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 1 payload: {e}")))?;
+                let mut encoder = p.encoder;
+                encoder.rebuild_indexes();
+                if encoder.input_dim() != p.net_config.input_dim {
+                    return Err(corrupt("vocabulary and network disagree on the input width".into()));
+                }
+                let network = Network::from_parts(p.net_config, p.fourier, p.ema_params)
+                    .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
+                let features = FeatureMap::new(encoder, network, p.frequency, p.config.denoise);
+                Ok(Model { features, head: p.head, config: p.config, report: p.report, score_quantiles: p.score_quantiles })
+            }
+            v => Err(corrupt(format!(
+                "model format version {v} is newer than this build reads (up to {MODEL_FORMAT_VERSION}); upgrade the gnsm extension"
+            ))),
+        }
+    }
+}
+
+/// `count` evenly spaced quantiles (linear interpolation) of sorted values.
+pub fn quantiles(sorted: &[f64], count: usize) -> Vec<f64> {
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    (0..count)
+        .map(|i| {
+            let pos = i as f64 / (count - 1) as f64 * (sorted.len() - 1) as f64;
+            let lo = pos.floor() as usize;
+            let hi = (lo + 1).min(sorted.len() - 1);
+            sorted[lo] + (pos - lo as f64) * (sorted[hi] - sorted[lo])
+        })
+        .collect()
+}

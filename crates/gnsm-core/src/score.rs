@@ -1,0 +1,322 @@
+//! Anomaly scoring (method §6): the 20-level score-norm vector of the clean (optionally denoised)
+//! row, the density head on top of it, batch scoring over distinct rows, percentiles and
+//! per-column explanations.
+
+use crate::baselines::IndepNll;
+use crate::encoding::Encoder;
+use crate::encoding::{CodedTable, UNSEEN};
+use crate::error::{Error, Result};
+use crate::kernels::softmax_inplace;
+use crate::model::Model;
+use crate::network::Tape;
+use crate::network::{LevelContext, Network};
+use crate::relax::{normalize_blocks, temperatures, LEVELS};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// Rows per forward call when computing features: large enough for efficient GEMMs, small enough
+/// that the tape stays in cache-friendly sizes (64 rows x W=256 x 4 B = 64 KiB per buffer).
+pub const FEATURE_CHUNK: usize = 64;
+
+/// Per-row outputs of a feature pass.
+struct FeaturePass {
+    /// `n x n_features`, row-major.
+    features: Vec<f64>,
+    /// `n x D`: softmax of the network output per block, averaged over levels (explanations).
+    mean_probs: Vec<f32>,
+    /// `n x m`: share of each column's block in the squared score norm, averaged over levels.
+    shares: Vec<f64>,
+}
+
+/// One explained column of a row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnExplanation {
+    pub column: String,
+    pub value: String,
+    /// How much lower the anomaly score gets when this value is replaced by `most_likely`
+    /// (0 when no other value makes the row less anomalous).
+    pub contribution: f64,
+    /// Share of this column's block in the squared score norm, averaged over the 20 levels.
+    pub share: f64,
+    /// The value that makes the row least anomalous among the model's best candidates
+    /// (the current value when none beats it).
+    pub most_likely: String,
+}
+
+/// Everything that maps a coded row to the density head's feature vector: the vocabulary, the
+/// score network, the frequency model and the derived per-level context.
+#[derive(Debug, Clone)]
+pub struct FeatureMap {
+    pub encoder: Encoder,
+    /// Score network holding the EMA weights of the best validation checkpoint.
+    pub network: Network,
+    /// Independent-columns frequency model; its row NLL is the last feature when present.
+    pub frequency: Option<IndepNll>,
+    /// Apply the denoise step before the score norms.
+    pub denoise: bool,
+    block_sizes: Vec<usize>,
+    level_ctx: LevelContext,
+}
+
+impl FeatureMap {
+    /// Builds the map and its derived caches.
+    pub fn new(encoder: Encoder, network: Network, frequency: Option<IndepNll>, denoise: bool) -> FeatureMap {
+        let block_sizes = encoder.block_sizes();
+        let level_ctx = network.level_context(&network.params);
+        FeatureMap { encoder, network, frequency, denoise, block_sizes, level_ctx }
+    }
+
+    /// K_j of every column.
+    pub fn block_sizes(&self) -> &[usize] {
+        &self.block_sizes
+    }
+
+    /// Model scores `s_j = tau (K_j softmax(o_j) - 1)` of one output row, written into `s`.
+    fn scores_from_output(&self, out: &[f32], tau: f32, s: &mut [f32]) {
+        s.copy_from_slice(out);
+        let mut off = 0;
+        for &k in &self.block_sizes {
+            softmax_inplace(&mut s[off..off + k]);
+            for v in &mut s[off..off + k] {
+                *v = tau * (k as f32 * *v - 1.0);
+            }
+            off += k;
+        }
+    }
+
+    /// Feature pass over up to `FEATURE_CHUNK` coded rows.
+    fn feature_pass(&self, rows: &[&[u32]], want_explain: bool) -> FeaturePass {
+        let n = rows.len();
+        let d = self.encoder.input_dim();
+        let m = self.block_sizes.len();
+        let taus = temperatures();
+        let params = &self.network.params;
+        let mut y = vec![0.0f32; n * d];
+        for (r, codes) in rows.iter().enumerate() {
+            self.encoder.logits_into(codes, &mut y[r * d..(r + 1) * d]);
+            normalize_blocks(&mut y[r * d..(r + 1) * d], &self.block_sizes);
+        }
+        let mut tape = Tape::default();
+        let mut s = vec![0.0f32; d];
+        if self.denoise {
+            let last = vec![LEVELS - 1; n];
+            self.network.forward(params, &self.level_ctx, &y, &last, &mut tape);
+            for r in 0..n {
+                self.scores_from_output(&tape.out[r * d..(r + 1) * d], taus[LEVELS - 1], &mut s);
+                let yr = &mut y[r * d..(r + 1) * d];
+                let mut off = 0;
+                for &k in &self.block_sizes {
+                    let norm = s[off..off + k].iter().map(|v| v * v).sum::<f32>().sqrt();
+                    if norm > 0.0 {
+                        for i in 0..k {
+                            yr[off + i] += s[off + i] / norm;
+                        }
+                    }
+                    off += k;
+                }
+                normalize_blocks(yr, &self.block_sizes);
+            }
+        }
+        let nf = self.n_features();
+        let mut features = vec![0.0f64; n * nf];
+        let mut mean_probs = if want_explain { vec![0.0f32; n * d] } else { Vec::new() };
+        let mut shares = if want_explain { vec![0.0f64; n * m] } else { Vec::new() };
+        for (t, &tau) in taus.iter().enumerate() {
+            let lv = vec![t; n];
+            self.network.forward(params, &self.level_ctx, &y, &lv, &mut tape);
+            for r in 0..n {
+                let out = &tape.out[r * d..(r + 1) * d];
+                self.scores_from_output(out, tau, &mut s);
+                let total: f64 = s.iter().map(|v| (*v as f64) * (*v as f64)).sum();
+                features[r * nf + t] = total.sqrt();
+                if want_explain {
+                    let mut off = 0;
+                    for (j, &k) in self.block_sizes.iter().enumerate() {
+                        let block: f64 = s[off..off + k].iter().map(|v| (*v as f64) * (*v as f64)).sum();
+                        shares[r * m + j] += if total > 0.0 { block / total / LEVELS as f64 } else { 0.0 };
+                        for i in 0..k {
+                            // s = tau (K p - 1)  =>  p = (s / tau + 1) / K
+                            mean_probs[r * d + off + i] += (s[off + i] / tau + 1.0) / k as f32 / LEVELS as f32;
+                        }
+                        off += k;
+                    }
+                }
+            }
+        }
+        if let Some(freq) = &self.frequency {
+            for (r, codes) in rows.iter().enumerate() {
+                features[r * nf + LEVELS] = freq.score(codes);
+            }
+        }
+        FeaturePass { features, mean_probs, shares }
+    }
+
+    /// Length of the density head's feature vector.
+    pub fn n_features(&self) -> usize {
+        LEVELS + usize::from(self.frequency.is_some())
+    }
+
+    /// Feature vectors of many coded rows (`rows.len() x n_features`), in parallel when a pool is
+    /// given; each distinct row is computed once.
+    pub fn features(&self, rows: &[&[u32]], pool: Option<&rayon::ThreadPool>) -> Vec<f64> {
+        let nf = self.n_features();
+        let mut distinct: HashMap<&[u32], usize> = HashMap::new();
+        let mut uniq: Vec<&[u32]> = Vec::new();
+        let slot: Vec<usize> = rows
+            .iter()
+            .map(|r| {
+                *distinct.entry(r).or_insert_with(|| {
+                    uniq.push(r);
+                    uniq.len() - 1
+                })
+            })
+            .collect();
+        let compute = |chunk: &[&[u32]]| self.feature_pass(chunk, false).features;
+        let parts: Vec<Vec<f64>> = match pool {
+            Some(p) => p.install(|| uniq.par_chunks(FEATURE_CHUNK).map(compute).collect()),
+            None => uniq.chunks(FEATURE_CHUNK).map(compute).collect(),
+        };
+        let flat: Vec<f64> = parts.concat();
+        let mut out = vec![0.0f64; rows.len() * nf];
+        for (i, &u) in slot.iter().enumerate() {
+            out[i * nf..(i + 1) * nf].copy_from_slice(&flat[u * nf..(u + 1) * nf]);
+        }
+        out
+    }
+
+    /// Rejects code vectors of the wrong arity or with out-of-range codes other than UNSEEN.
+    pub fn check_codes(&self, codes: &[u32]) -> Result<()> {
+        if codes.len() != self.block_sizes.len() {
+            return Err(Error::RowMismatch {
+                reason: format!("{} values given, the model has {} columns", codes.len(), self.block_sizes.len()),
+            });
+        }
+        for (j, (&c, &k)) in codes.iter().zip(&self.block_sizes).enumerate() {
+            if c != UNSEEN && c as usize >= k {
+                return Err(Error::RowMismatch { reason: format!("code {c} out of range for column {j}") });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Model {
+    /// Feature vectors of many coded rows (see `FeatureMap::features`).
+    pub fn features(&self, rows: &[&[u32]], pool: Option<&rayon::ThreadPool>) -> Vec<f64> {
+        self.features.features(rows, pool)
+    }
+
+    /// Anomaly score of one coded row: -log p_GMM(features), higher = more anomalous.
+    pub fn score_codes(&self, codes: &[u32]) -> Result<f64> {
+        self.features.check_codes(codes)?;
+        let f = self.features.feature_pass(&[codes], false).features;
+        Ok(self.head.score(&f))
+    }
+
+    /// Anomaly scores of every row of a coded table (one forward pass set per distinct row).
+    pub fn score_table(&self, table: &CodedTable, pool: Option<&rayon::ThreadPool>) -> Result<Vec<f64>> {
+        if table.n_cols != self.features.block_sizes.len() {
+            return Err(Error::RowMismatch {
+                reason: format!("{} columns given, the model has {}", table.n_cols, self.features.block_sizes.len()),
+            });
+        }
+        let rows: Vec<&[u32]> = (0..table.n_rows).map(|i| table.row(i)).collect();
+        let nf = self.features.n_features();
+        let feats = self.features.features(&rows, pool);
+        Ok(feats.chunks_exact(nf).map(|f| self.head.score(f)).collect())
+    }
+
+    /// Percentile (0-100) of a score among the training rows' scores.
+    pub fn percentile(&self, score: f64) -> f64 {
+        let q = &self.score_quantiles;
+        if q.is_empty() || score.is_nan() {
+            return f64::NAN;
+        }
+        if score <= q[0] {
+            return 0.0;
+        }
+        if score >= q[q.len() - 1] {
+            return 100.0;
+        }
+        let i = q.partition_point(|&v| v <= score);
+        let (lo, hi) = (q[i - 1], q[i]);
+        let frac = if hi > lo { (score - lo) / (hi - lo) } else { 0.0 };
+        100.0 * ((i - 1) as f64 + frac) / (q.len() - 1) as f64
+    }
+
+    /// Score above which a share `contamination` of the training rows lies.
+    pub fn threshold(&self, contamination: f64) -> Result<f64> {
+        if !(contamination > 0.0 && contamination < 1.0) {
+            return Err(crate::error::invalid("contamination", "must be strictly between 0 and 1"));
+        }
+        let q = &self.score_quantiles;
+        let pos = (1.0 - contamination) * (q.len() - 1) as f64;
+        let i = pos.floor() as usize;
+        let frac = pos - i as f64;
+        Ok(if i + 1 < q.len() { q[i] + frac * (q[i + 1] - q[i]) } else { q[i] })
+    }
+
+    /// Explains one coded row: its score and, per column, its contribution and the value the model
+    /// would rather see there.
+    pub fn explain(&self, codes: &[u32]) -> Result<(f64, Vec<ColumnExplanation>)> {
+        let fm = &self.features;
+        fm.check_codes(codes)?;
+        let d = fm.encoder.input_dim();
+        let pass = fm.feature_pass(&[codes], true);
+        let score = self.head.score(&pass.features);
+        // candidates per column: the 3 values the network favours (mean softmax over levels) and the
+        // most frequent value; each is tried in place of the current value in one batched pass
+        let mut candidates: Vec<(usize, u32)> = Vec::new();
+        let mut off = 0;
+        for (j, &k) in fm.block_sizes.iter().enumerate() {
+            let probs = &pass.mean_probs[off..off + k];
+            let mut order: Vec<u32> = (0..k as u32).collect();
+            order.sort_by(|a, b| probs[*b as usize].total_cmp(&probs[*a as usize]));
+            let mut picks: Vec<u32> = order.into_iter().take(3).collect();
+            picks.push(0); // vocabularies are sorted by count: code 0 is the most frequent value
+            picks.sort_unstable();
+            picks.dedup();
+            candidates.extend(picks.into_iter().filter(|&c| c != codes[j]).map(|c| (j, c)));
+            off += k;
+        }
+        debug_assert_eq!(off, d);
+        let variants: Vec<Vec<u32>> = candidates
+            .iter()
+            .map(|&(j, c)| {
+                let mut v = codes.to_vec();
+                v[j] = c;
+                v
+            })
+            .collect();
+        let refs: Vec<&[u32]> = variants.iter().map(Vec::as_slice).collect();
+        let nf = fm.n_features();
+        let feats = fm.features(&refs, None);
+        let mut best: Vec<Option<(f64, u32)>> = vec![None; codes.len()];
+        for (&(j, c), f) in candidates.iter().zip(feats.chunks_exact(nf)) {
+            let s = self.head.score(f);
+            if best[j].is_none_or(|(b, _)| s < b) {
+                best[j] = Some((s, c));
+            }
+        }
+        let out = fm
+            .encoder
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(j, col)| {
+                let (contribution, most_likely) = match best[j] {
+                    Some((s, c)) if s < score => (score - s, col.display(c)),
+                    _ => (0.0, col.display(codes[j])),
+                };
+                ColumnExplanation {
+                    column: col.name.clone(),
+                    value: col.display(codes[j]),
+                    contribution,
+                    share: pass.shares[j],
+                    most_likely,
+                }
+            })
+            .collect();
+        Ok((score, out))
+    }
+}

@@ -1,0 +1,33 @@
+//! gnsm: the PostgreSQL extension. This crate is glue only: it converts types, runs SPI, reads
+//! GUCs, caches models and maps errors; every computation lives in `gnsm-core`.
+
+use pgrx::prelude::*;
+
+::pgrx::pg_module_magic!(name, version);
+
+mod version;
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    #[pg_test]
+    fn test_version_names_every_component() {
+        let v = Spi::get_one::<String>("SELECT gnsm_version()").unwrap().unwrap();
+        assert!(v.starts_with(&format!("gnsm {}", env!("CARGO_PKG_VERSION"))), "{v}");
+        assert!(v.contains("core ") && v.contains("model format ") && v.contains("simd: "), "{v}");
+    }
+}
+
+/// Hooks the `pgrx-tests` harness calls; required by the test framework.
+#[cfg(test)]
+pub mod pg_test {
+    /// One-time set-up before the tests run.
+    pub fn setup(_options: Vec<&str>) {}
+
+    /// Extra postgresql.conf settings for the test cluster.
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}
