@@ -5,7 +5,26 @@ use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
 
+mod admin;
+mod aggregate;
+mod cache;
+mod catalog;
+mod errors;
+mod gucs;
+mod options;
+mod scoring;
+mod table;
+mod training;
+mod values;
 mod version;
+
+pgrx::extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
+
+/// Registers the settings when the library loads.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::init();
+}
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]

@@ -38,11 +38,12 @@ fn parse_args() -> Result<Args, String> {
     let mut i = 0;
     while i < argv.len() {
         let key = argv[i].as_str();
-        if key == "--no-denoise" || key == "--no-freq" {
-            if key == "--no-denoise" {
-                a.config.denoise = false;
-            } else {
-                a.config.frequency_feature = false;
+        if key == "--no-denoise" || key == "--no-freq" || key == "--no-norms" || key == "--norms" {
+            match key {
+                "--no-denoise" => a.config.denoise = false,
+                "--no-freq" => a.config.frequency_feature = false,
+                "--no-norms" => a.config.norm_features = false,
+                _ => a.config.norm_features = true,
             }
             i += 1;
             continue;
@@ -62,6 +63,9 @@ fn parse_args() -> Result<Args, String> {
             "--lr" => a.config.lr = num(&val)? as f32,
             "--threads" => a.config.threads = num(&val)? as usize,
             "--ema" => a.config.ema_decay = num(&val)? as f32,
+            "--signal-min" => a.config.signal_min = num(&val)? as f32,
+            "--signal-max" => a.config.signal_max = num(&val)? as f32,
+            "--draws" => a.config.dsm_draws = num(&val)? as usize,
             "--json" => a.json = Some(PathBuf::from(val)),
             _ => return Err(format!("unknown option {key}")),
         }

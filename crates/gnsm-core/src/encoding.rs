@@ -29,8 +29,11 @@ pub struct ColumnVocab {
     pub values: Vec<Option<String>>,
     /// Training-row count of each value, aligned with `values`.
     pub counts: Vec<u64>,
+    /// Non-NULL value -> code; probed with `&str`, so scoring allocates nothing.
     #[serde(skip)]
-    index: HashMap<Option<String>, u32>,
+    index: HashMap<String, u32>,
+    #[serde(skip)]
+    null_code: Option<u32>,
 }
 
 impl ColumnVocab {
@@ -38,14 +41,15 @@ impl ColumnVocab {
     fn from_counts(name: &str, mut pairs: Vec<(Option<String>, u64)>) -> Self {
         pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let (values, counts): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
-        let mut vocab = ColumnVocab { name: name.to_string(), values, counts, index: HashMap::new() };
+        let mut vocab = ColumnVocab { name: name.to_string(), values, counts, index: HashMap::new(), null_code: None };
         vocab.rebuild_index();
         vocab
     }
 
     /// Rebuilds the lookup map (after deserialisation).
     pub fn rebuild_index(&mut self) {
-        self.index = self.values.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
+        self.index = self.values.iter().enumerate().filter_map(|(i, v)| v.clone().map(|s| (s, i as u32))).collect();
+        self.null_code = self.values.iter().position(Option::is_none).map(|i| i as u32);
     }
 
     /// Number of categories K of this column.
@@ -60,9 +64,10 @@ impl ColumnVocab {
 
     /// Code of a value, or `UNSEEN`.
     pub fn code(&self, value: Option<&str>) -> u32 {
-        // HashMap<Option<String>> cannot be probed with Option<&str> without allocating; values
-        // are short and this is off the hot path (the SQL memo keys on codes).
-        *self.index.get(&value.map(str::to_string)).unwrap_or(&UNSEEN)
+        match value {
+            Some(v) => *self.index.get(v).unwrap_or(&UNSEEN),
+            None => self.null_code.unwrap_or(UNSEEN),
+        }
     }
 
     /// Human-readable value for a code (`NULL` for SQL NULL, `<unseen>` for UNSEEN).

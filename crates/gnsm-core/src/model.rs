@@ -10,6 +10,7 @@ use crate::encoding::{CodedTable, Encoder, TableBuilder};
 use crate::error::{Error, Result};
 use crate::gmm::DensityHead;
 use crate::network::{NetConfig, Network};
+use crate::relax::logit_scales;
 use crate::score::FeatureMap;
 use crate::train::{train_network, Hooks, TrainConfig, TrainReport};
 use crate::MODEL_FORMAT_VERSION;
@@ -106,7 +107,11 @@ impl Model {
             rows.truncate(config.max_head_rows);
             rows.sort_unstable();
         }
-        let fmap = FeatureMap::new(encoder, network, frequency, config.denoise);
+        let fmap = FeatureMap::new(encoder, network, frequency, config.denoise).with_kinds(
+            config.norm_features,
+            config.dsm_draws,
+            logit_scales(config.signal_min, config.signal_max),
+        );
         let nf = fmap.n_features();
         let mut feats = Vec::with_capacity(rows.len() * nf);
         for chunk in rows.chunks(4096) {
@@ -168,7 +173,11 @@ impl Model {
                 }
                 let network = Network::from_parts(p.net_config, p.fourier, p.ema_params)
                     .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
-                let features = FeatureMap::new(encoder, network, p.frequency, p.config.denoise);
+                let features = FeatureMap::new(encoder, network, p.frequency, p.config.denoise).with_kinds(
+                    p.config.norm_features,
+                    p.config.dsm_draws,
+                    logit_scales(p.config.signal_min, p.config.signal_max),
+                );
                 Ok(Model { features, head: p.head, config: p.config, report: p.report, score_quantiles: p.score_quantiles })
             }
             v => Err(corrupt(format!(

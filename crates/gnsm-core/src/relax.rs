@@ -20,6 +20,23 @@ pub fn temperatures() -> [f32; LEVELS] {
     out
 }
 
+/// Per-level scale of the clean logits, geometric from `min` (level 0, most noise) to `max`
+/// (level L-1). Why: with the paper's one-hot logits (gap 11.5 between the active class and the
+/// rest) the argmax of a noisy block is the clean class with probability 1 - K e^-11.5 at *every*
+/// temperature, because tau divides signal and noise alike. The optimal denoiser then reads each
+/// block on its own and never needs the other columns, so the score network learns almost nothing
+/// about the joint. Shrinking the gap (scale s multiplies it to 11.5 s) makes the clean class
+/// ambiguous at the noisy levels, and the network has to infer it from the other columns: that is
+/// where the column dependencies enter. `min = max = 1` is the paper's method.
+pub fn logit_scales(min: f32, max: f32) -> [f32; LEVELS] {
+    let mut out = [1.0f32; LEVELS];
+    let (a, b) = ((min as f64).ln(), (max as f64).ln());
+    for (i, s) in out.iter_mut().enumerate() {
+        *s = (a + (b - a) * i as f64 / (LEVELS - 1) as f64).exp() as f32;
+    }
+    out
+}
+
 /// A standard Gumbel sample `-ln(-ln U)`, with U kept away from 0 and 1.
 #[inline]
 pub fn gumbel<R: Rng + ?Sized>(rng: &mut R) -> f32 {
@@ -41,6 +58,20 @@ pub fn sample_block<R: Rng + ?Sized>(rng: &mut R, logits: &[f32], tau: f32, y: &
         *yk -= lse;
     }
     // softmax(-g) in place: the same value as softmax(l - tau*y) without the cancellation error
+    softmax_inplace(target);
+}
+
+/// Noisy block from a given Gumbel draw `g` (no sampling): `y = (g + s l)/tau - lse`, target
+/// `softmax(-g)`. Used for the fixed-noise per-row DSM loss at scoring time.
+pub fn noisy_block_from(g: &[f32], logits: &[f32], scale: f32, tau: f32, y: &mut [f32], target: &mut [f32]) {
+    for (((yk, tk), &lk), &gk) in y.iter_mut().zip(target.iter_mut()).zip(logits).zip(g) {
+        *yk = (gk + scale * lk) / tau;
+        *tk = -gk;
+    }
+    let lse = logsumexp(y);
+    for yk in y.iter_mut() {
+        *yk -= lse;
+    }
     softmax_inplace(target);
 }
 

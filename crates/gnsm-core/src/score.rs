@@ -6,11 +6,13 @@ use crate::baselines::IndepNll;
 use crate::encoding::Encoder;
 use crate::encoding::{CodedTable, UNSEEN};
 use crate::error::{Error, Result};
-use crate::kernels::softmax_inplace;
+use crate::kernels::{logsumexp, softmax_inplace};
 use crate::model::Model;
 use crate::network::Tape;
 use crate::network::{LevelContext, Network};
-use crate::relax::{normalize_blocks, temperatures, LEVELS};
+use crate::relax::{gumbel, noisy_block_from, normalize_blocks, temperatures, LEVELS};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -54,16 +56,117 @@ pub struct FeatureMap {
     pub frequency: Option<IndepNll>,
     /// Apply the denoise step before the score norms.
     pub denoise: bool,
+    /// Emit the paper's 20 score-norm features.
+    pub norms: bool,
+    /// Fixed noise draws per level for the 20 per-row denoising-loss features (0 = none).
+    pub dsm_draws: usize,
+    /// Per-level scale of the clean logits the network was trained with.
+    pub scales: [f32; LEVELS],
     block_sizes: Vec<usize>,
     level_ctx: LevelContext,
+    /// Fixed Gumbel draws, `dsm_draws x LEVELS x D`, and their targets `softmax(-g)` per block.
+    dsm_noise: Vec<f32>,
+    dsm_target: Vec<f32>,
 }
+
+/// Seed of the fixed scoring noise: a constant, so every row (and every model) sees the same draws
+/// and identical rows get identical scores.
+const DSM_NOISE_SEED: u64 = 0x6E53_4D5F_4453_4D31;
 
 impl FeatureMap {
     /// Builds the map and its derived caches.
     pub fn new(encoder: Encoder, network: Network, frequency: Option<IndepNll>, denoise: bool) -> FeatureMap {
         let block_sizes = encoder.block_sizes();
         let level_ctx = network.level_context(&network.params);
-        FeatureMap { encoder, network, frequency, denoise, block_sizes, level_ctx }
+        FeatureMap {
+            encoder,
+            network,
+            frequency,
+            denoise,
+            norms: true,
+            dsm_draws: 0,
+            scales: [1.0; LEVELS],
+            block_sizes,
+            level_ctx,
+            dsm_noise: Vec::new(),
+            dsm_target: Vec::new(),
+        }
+    }
+
+    /// Chooses the feature kinds: score norms on/off, `draws` fixed-noise denoising-loss draws per
+    /// level (0 = none), and the logit scales the network was trained with.
+    pub fn with_kinds(mut self, norms: bool, draws: usize, scales: [f32; LEVELS]) -> FeatureMap {
+        self.norms = norms;
+        self.dsm_draws = draws;
+        self.scales = scales;
+        let d = self.encoder.input_dim();
+        self.dsm_noise = vec![0.0; draws * LEVELS * d];
+        self.dsm_target = vec![0.0; draws * LEVELS * d];
+        let mut rng = ChaCha8Rng::seed_from_u64(DSM_NOISE_SEED);
+        for (g, t) in self.dsm_noise.chunks_exact_mut(d).zip(self.dsm_target.chunks_exact_mut(d)) {
+            for (gk, tk) in g.iter_mut().zip(t.iter_mut()) {
+                *gk = gumbel(&mut rng);
+                *tk = -*gk;
+            }
+            let mut off = 0;
+            for &k in &self.block_sizes {
+                softmax_inplace(&mut t[off..off + k]);
+                off += k;
+            }
+        }
+        self
+    }
+
+    /// Per-row, per-level denoising loss `sum_j KL(softmax(-g_j) || softmax(o_j))` averaged over
+    /// the fixed draws, written into `features[r * nf + first + t]`. In diffusion models the
+    /// per-sample denoising loss bounds the negative log-likelihood; here it measures how badly
+    /// the network recovers the noise of a row from the row's other columns.
+    fn dsm_features(&self, logits: &[f32], n: usize, features: &mut [f64], nf: usize, first: usize) {
+        let d = self.encoder.input_dim();
+        let taus = temperatures();
+        let params = &self.network.params;
+        let mut tape = Tape::default();
+        let rows = n * LEVELS;
+        let mut y = vec![0.0f32; rows * d];
+        let mut target = vec![0.0f32; rows * d];
+        let levels: Vec<usize> = (0..n).flat_map(|_| 0..LEVELS).collect();
+        let w = 1.0 / self.dsm_draws as f64;
+        for draw in 0..self.dsm_draws {
+            for r in 0..n {
+                let l = &logits[r * d..(r + 1) * d];
+                for t in 0..LEVELS {
+                    let base = (draw * LEVELS + t) * d;
+                    let (g, tg) = (&self.dsm_noise[base..base + d], &self.dsm_target[base..base + d]);
+                    let row = (r * LEVELS + t) * d;
+                    let mut off = 0;
+                    for &k in &self.block_sizes {
+                        let (a, b) = (row + off, row + off + k);
+                        noisy_block_from(&g[off..off + k], &l[off..off + k], self.scales[t], taus[t], &mut y[a..b], &mut target[a..b]);
+                        off += k;
+                    }
+                    target[row..row + d].copy_from_slice(tg);
+                }
+            }
+            self.network.forward(params, &self.level_ctx, &y, &levels, &mut tape);
+            for r in 0..n {
+                for t in 0..LEVELS {
+                    let row = (r * LEVELS + t) * d;
+                    let (o, tg) = (&tape.out[row..row + d], &target[row..row + d]);
+                    let mut kl = 0.0f64;
+                    let mut off = 0;
+                    for &k in &self.block_sizes {
+                        let lse = logsumexp(&o[off..off + k]);
+                        for i in off..off + k {
+                            if tg[i] > 0.0 {
+                                kl += (tg[i] as f64) * ((tg[i] as f64).ln() - (o[i] - lse) as f64);
+                            }
+                        }
+                        off += k;
+                    }
+                    features[r * nf + first + t] += w * kl;
+                }
+            }
+        }
     }
 
     /// K_j of every column.
@@ -91,61 +194,76 @@ impl FeatureMap {
         let m = self.block_sizes.len();
         let taus = temperatures();
         let params = &self.network.params;
-        let mut y = vec![0.0f32; n * d];
+        let mut logits = vec![0.0f32; n * d];
         for (r, codes) in rows.iter().enumerate() {
-            self.encoder.logits_into(codes, &mut y[r * d..(r + 1) * d]);
-            normalize_blocks(&mut y[r * d..(r + 1) * d], &self.block_sizes);
-        }
-        let mut tape = Tape::default();
-        let mut s = vec![0.0f32; d];
-        if self.denoise {
-            let last = vec![LEVELS - 1; n];
-            self.network.forward(params, &self.level_ctx, &y, &last, &mut tape);
-            for r in 0..n {
-                self.scores_from_output(&tape.out[r * d..(r + 1) * d], taus[LEVELS - 1], &mut s);
-                let yr = &mut y[r * d..(r + 1) * d];
-                let mut off = 0;
-                for &k in &self.block_sizes {
-                    let norm = s[off..off + k].iter().map(|v| v * v).sum::<f32>().sqrt();
-                    if norm > 0.0 {
-                        for i in 0..k {
-                            yr[off + i] += s[off + i] / norm;
-                        }
-                    }
-                    off += k;
-                }
-                normalize_blocks(yr, &self.block_sizes);
-            }
+            self.encoder.logits_into(codes, &mut logits[r * d..(r + 1) * d]);
         }
         let nf = self.n_features();
         let mut features = vec![0.0f64; n * nf];
         let mut mean_probs = if want_explain { vec![0.0f32; n * d] } else { Vec::new() };
         let mut shares = if want_explain { vec![0.0f64; n * m] } else { Vec::new() };
-        for (t, &tau) in taus.iter().enumerate() {
-            let lv = vec![t; n];
-            self.network.forward(params, &self.level_ctx, &y, &lv, &mut tape);
+        let mut next = 0;
+        if self.norms || want_explain {
+            let mut y = logits.clone();
             for r in 0..n {
-                let out = &tape.out[r * d..(r + 1) * d];
-                self.scores_from_output(out, tau, &mut s);
-                let total: f64 = s.iter().map(|v| (*v as f64) * (*v as f64)).sum();
-                features[r * nf + t] = total.sqrt();
-                if want_explain {
+                normalize_blocks(&mut y[r * d..(r + 1) * d], &self.block_sizes);
+            }
+            let mut tape = Tape::default();
+            let mut s = vec![0.0f32; d];
+            if self.denoise {
+                let last = vec![LEVELS - 1; n];
+                self.network.forward(params, &self.level_ctx, &y, &last, &mut tape);
+                for r in 0..n {
+                    self.scores_from_output(&tape.out[r * d..(r + 1) * d], taus[LEVELS - 1], &mut s);
+                    let yr = &mut y[r * d..(r + 1) * d];
                     let mut off = 0;
-                    for (j, &k) in self.block_sizes.iter().enumerate() {
-                        let block: f64 = s[off..off + k].iter().map(|v| (*v as f64) * (*v as f64)).sum();
-                        shares[r * m + j] += if total > 0.0 { block / total / LEVELS as f64 } else { 0.0 };
-                        for i in 0..k {
-                            // s = tau (K p - 1)  =>  p = (s / tau + 1) / K
-                            mean_probs[r * d + off + i] += (s[off + i] / tau + 1.0) / k as f32 / LEVELS as f32;
+                    for &k in &self.block_sizes {
+                        let norm = s[off..off + k].iter().map(|v| v * v).sum::<f32>().sqrt();
+                        if norm > 0.0 {
+                            for i in 0..k {
+                                yr[off + i] += s[off + i] / norm;
+                            }
                         }
                         off += k;
                     }
+                    normalize_blocks(yr, &self.block_sizes);
                 }
             }
+            for (t, &tau) in taus.iter().enumerate() {
+                let lv = vec![t; n];
+                self.network.forward(params, &self.level_ctx, &y, &lv, &mut tape);
+                for r in 0..n {
+                    let out = &tape.out[r * d..(r + 1) * d];
+                    self.scores_from_output(out, tau, &mut s);
+                    let total: f64 = s.iter().map(|v| (*v as f64) * (*v as f64)).sum();
+                    if self.norms {
+                        features[r * nf + t] = total.sqrt();
+                    }
+                    if want_explain {
+                        let mut off = 0;
+                        for (j, &k) in self.block_sizes.iter().enumerate() {
+                            let block: f64 = s[off..off + k].iter().map(|v| (*v as f64) * (*v as f64)).sum();
+                            shares[r * m + j] += if total > 0.0 { block / total / LEVELS as f64 } else { 0.0 };
+                            for i in 0..k {
+                                // s = tau (K p - 1)  =>  p = (s / tau + 1) / K
+                                mean_probs[r * d + off + i] += (s[off + i] / tau + 1.0) / k as f32 / LEVELS as f32;
+                            }
+                            off += k;
+                        }
+                    }
+                }
+            }
+            if self.norms {
+                next += LEVELS;
+            }
+        }
+        if self.dsm_draws > 0 {
+            self.dsm_features(&logits, n, &mut features, nf, next);
+            next += LEVELS;
         }
         if let Some(freq) = &self.frequency {
             for (r, codes) in rows.iter().enumerate() {
-                features[r * nf + LEVELS] = freq.score(codes);
+                features[r * nf + next] = freq.score(codes);
             }
         }
         FeaturePass { features, mean_probs, shares }
@@ -153,7 +271,7 @@ impl FeatureMap {
 
     /// Length of the density head's feature vector.
     pub fn n_features(&self) -> usize {
-        LEVELS + usize::from(self.frequency.is_some())
+        LEVELS * (usize::from(self.norms) + usize::from(self.dsm_draws > 0)) + usize::from(self.frequency.is_some())
     }
 
     /// Feature vectors of many coded rows (`rows.len() x n_features`), in parallel when a pool is

@@ -6,7 +6,7 @@ use crate::encoding::{CodedTable, Encoder};
 use crate::error::{invalid, Error, Result};
 use crate::network::{NetConfig, Network, Tape};
 use crate::optim::{clip_grad_norm, cosine_lr, ema_decay_at, ema_update, AdamW};
-use crate::relax::{sample_block, temperatures, LEVELS};
+use crate::relax::{logit_scales, sample_block, temperatures, LEVELS};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -50,6 +50,15 @@ pub struct TrainConfig {
     pub gmm_components: Vec<usize>,
     /// Rows sampled to fit the density head (its features cost 21 forward passes per distinct row).
     pub max_head_rows: usize,
+    /// Smallest per-level scale of the clean logits (level 0); see `relax::logit_scales`. The
+    /// paper uses 1 (no scaling).
+    pub signal_min: f32,
+    /// Largest per-level scale of the clean logits (level L-1); the paper uses 1.
+    pub signal_max: f32,
+    /// Include the paper's 20 score-norm features in the density head.
+    pub norm_features: bool,
+    /// Fixed noise draws per level for the per-row denoising-loss features (0 = none).
+    pub dsm_draws: usize,
 }
 
 impl Default for TrainConfig {
@@ -74,6 +83,10 @@ impl Default for TrainConfig {
             frequency_feature: true,
             gmm_components: vec![3, 5, 7, 9],
             max_head_rows: 20_000,
+            signal_min: 1.0,
+            signal_max: 1.0,
+            norm_features: true,
+            dsm_draws: 0,
         }
     }
 }
@@ -102,6 +115,18 @@ impl TrainConfig {
             "must be a non-empty list of integers between 1 and 64",
         )?;
         check((100..=10_000_000).contains(&self.max_head_rows), "max_head_rows", "must be between 100 and 10000000")?;
+        check(self.signal_min.is_finite() && self.signal_min > 0.0 && self.signal_min <= 10.0, "signal_min", "must be in (0, 10]")?;
+        check(
+            self.signal_max.is_finite() && self.signal_max >= self.signal_min && self.signal_max <= 10.0,
+            "signal_max",
+            "must be in [signal_min, 10]",
+        )?;
+        check(self.dsm_draws <= 64, "dsm_draws", "must be between 0 and 64")?;
+        check(
+            self.norm_features || self.dsm_draws > 0 || self.frequency_feature,
+            "norm_features",
+            "the density head needs at least one feature kind",
+        )?;
         Ok(())
     }
 }
@@ -191,6 +216,7 @@ fn sample_inputs(
     seed: u64,
     step: u64,
     first: usize,
+    scales: &[f32; LEVELS],
     w: &mut Worker,
 ) {
     let d = encoder.input_dim();
@@ -203,6 +229,9 @@ fn sample_inputs(
     for (r, (&row, &t)) in rows.iter().zip(levels).enumerate() {
         let mut rng = example_rng(seed, step, (first + r) as u64);
         encoder.logits_into(data.row(row), &mut w.logits);
+        if scales[t] != 1.0 {
+            w.logits.iter_mut().for_each(|v| *v *= scales[t]);
+        }
         let mut off = 0;
         for &k in &sizes {
             let base = r * d + off;
@@ -252,6 +281,7 @@ fn validation_loss(
     data: &CodedTable,
     rows: &[usize],
     seed: u64,
+    scales: &[f32; LEVELS],
     workers: &mut [Worker],
     pool: &rayon::ThreadPool,
 ) -> f64 {
@@ -274,7 +304,7 @@ fn validation_loss(
                     let idx: Vec<usize> = chunk.iter().map(|e| e.0).collect();
                     let lv: Vec<usize> = chunk.iter().map(|e| e.1).collect();
                     let first = range.start + ci * VAL_CHUNK;
-                    sample_inputs(encoder, data, &idx, &lv, seed ^ 0x5EED_0F_7A11, u64::MAX, first, w);
+                    sample_inputs(encoder, data, &idx, &lv, seed ^ 0x5EED_0F_7A11, u64::MAX, first, scales, w);
                     net.forward(params, &ctx, &w.y, &lv, &mut w.tape);
                     let mut scratch = std::mem::take(&mut w.d_out);
                     sum += kl_loss(&w.tape.out, &w.target, &sizes, d, 0.0, &mut scratch);
@@ -304,6 +334,7 @@ pub fn train_network(
     let start = Instant::now();
     let d = encoder.input_dim();
     let sizes = encoder.block_sizes();
+    let scales = logit_scales(config.signal_min, config.signal_max);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let net_config = NetConfig { input_dim: d, width: config.width, depth: config.depth, levels: LEVELS };
     let mut net = Network::new(net_config, &mut rng);
@@ -363,7 +394,7 @@ pub fn train_network(
                 w.grads.fill(0.0);
                 w.d_film.iter_mut().for_each(|f| f.fill(0.0));
                 let (rs, lv) = (&rows[range.clone()], &levels[range.clone()]);
-                sample_inputs(encoder, data, rs, lv, seed, step as u64, range.start, w);
+                sample_inputs(encoder, data, rs, lv, seed, step as u64, range.start, &scales, w);
                 net_ref.forward(params, &ctx, &w.y, lv, &mut w.tape);
                 let mut d_out = std::mem::take(&mut w.d_out);
                 w.loss = kl_loss(&w.tape.out, &w.target, &sizes, d, scale, &mut d_out);
@@ -404,7 +435,7 @@ pub fn train_network(
             }
         }
         if step % eval_every == 0 || step == horizon {
-            let v = validation_loss(&net, &ema, encoder, data, &val_eval, config.seed, &mut workers, pool);
+            let v = validation_loss(&net, &ema, encoder, data, &val_eval, config.seed, &scales, &mut workers, pool);
             last_val = Some(v);
             if v <= best.0 || !best.0.is_finite() {
                 best = (v, ema.clone(), step);
@@ -413,7 +444,7 @@ pub fn train_network(
         if elapsed > config.max_seconds && step < horizon {
             stopped_by = "max_seconds";
             horizon = step;
-            let v = validation_loss(&net, &ema, encoder, data, &val_eval, config.seed, &mut workers, pool);
+            let v = validation_loss(&net, &ema, encoder, data, &val_eval, config.seed, &scales, &mut workers, pool);
             last_val = Some(v);
             if v <= best.0 {
                 best = (v, ema.clone(), step);

@@ -1,0 +1,145 @@
+//! `gnsm_train_agg(row [, options])`: training as an aggregate, so models compose with SQL
+//! (`SELECT region, gnsm_train_agg(t) FROM orders t GROUP BY region`). The result is the model's
+//! bytes, scored with `gnsm_score_bytes(row, model)`. Names and signatures: ADR 002.
+
+use crate::errors::{raise, OrRaise};
+use crate::gucs;
+use crate::options;
+use crate::training::fit_with_progress;
+use crate::values::{is_categorical_type, type_name, OutputFn};
+use gnsm_core::encoding::TableBuilder;
+use pgrx::prelude::*;
+use pgrx::{AggregateName, AnyElement, Internal, JsonB, PgSqlErrorCode};
+
+/// Rows collected so far, interned as codes.
+#[derive(Default)]
+pub struct AggState {
+    builder: Option<TableBuilder>,
+    outputs: Vec<OutputFn>,
+    options: Option<serde_json::Value>,
+    typid: pg_sys::Oid,
+}
+
+/// Adds one row to the state, setting the columns up from the first row's type.
+fn accumulate(state: &mut AggState, row: AnyElement, options: Option<serde_json::Value>) {
+    unsafe {
+        if !pg_sys::type_is_rowtype(row.oid()) {
+            raise(
+                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                format!("gnsm_train_agg expects a row, got a value of type {}", type_name(row.oid(), -1)),
+                None,
+                Some("aggregate whole rows: SELECT gnsm_train_agg(s) FROM (SELECT a, b FROM t) s"),
+            );
+        }
+        let header = pg_sys::pg_detoast_datum(row.datum().cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+        let typid = pgrx::heap_tuple_header_get_type_id(header);
+        let typmod = pgrx::heap_tuple_header_get_typmod(header);
+        let tupdesc = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
+        let natts = (*tupdesc).natts as usize;
+        let attrs: Vec<(usize, String, pg_sys::Oid)> = (*tupdesc)
+            .attrs
+            .as_slice(natts)
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.attisdropped)
+            .map(|(i, a)| (i + 1, pgrx::name_data_to_str(&a.attname).to_string(), a.atttypid))
+            .collect();
+        if state.builder.is_none() {
+            for (_, name, t) in &attrs {
+                if !is_categorical_type(*t) {
+                    pg_sys::DecrTupleDescRefCount(tupdesc);
+                    raise(
+                        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                        format!("column \"{name}\" has unsupported type {}", type_name(*t, -1)),
+                        Some("gnsm models categorical columns: text, varchar, char, enum, boolean and integer types".into()),
+                        Some("leave the column out of the aggregated row, or cast it to text"),
+                    );
+                }
+            }
+            let names = attrs.iter().map(|a| a.1.clone()).collect();
+            state.builder = Some(TableBuilder::new(names, gucs::max_categories()));
+            state.outputs = attrs.iter().map(|a| OutputFn::new(a.2, pg_sys::CurrentMemoryContext)).collect();
+            state.options = options;
+            state.typid = typid;
+        }
+        let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
+        tuple.t_len = pgrx::heap_tuple_header_get_datum_length(header) as u32;
+        tuple.t_data = header;
+        let texts: Vec<Option<String>> = attrs
+            .iter()
+            .zip(state.outputs.iter_mut())
+            .map(|((attno, _, _), out)| {
+                pgrx::heap_getattr_raw(&mut tuple, std::num::NonZeroUsize::new(*attno).expect("1-based"), tupdesc)
+                    .map(|d| out.with_text(d, str::to_string))
+            })
+            .collect();
+        pg_sys::DecrTupleDescRefCount(tupdesc);
+        let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+        let b = state.builder.as_mut().expect("set above");
+        if b.n_rows() >= gucs::max_train_rows() {
+            raise(
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("gnsm_train_agg got more than gnsm.max_train_rows = {} rows", gucs::max_train_rows()),
+                None,
+                Some("sample the rows (TABLESAMPLE, or WHERE random() < p), or raise gnsm.max_train_rows"),
+            );
+        }
+        b.push_row(&refs).or_raise("gnsm_train_agg");
+    }
+}
+
+/// Trains on the collected rows and returns the model's bytes (NULL for no rows).
+fn finish(state: &mut AggState) -> Option<Vec<u8>> {
+    let builder = state.builder.take()?;
+    let opts = options::parse(state.options.as_ref(), gucs::threads());
+    let (encoder, table) = builder.finish().or_raise("gnsm_train_agg");
+    let label = opts.name.clone().unwrap_or_else(|| "aggregate".to_string());
+    let model = fit_with_progress(encoder, &table, &opts, &label);
+    Some(model.to_bytes())
+}
+
+/// `gnsm_train_agg(row)`: default options.
+#[derive(AggregateName)]
+#[aggregate_name = "gnsm_train_agg"]
+pub struct GnsmTrainAgg;
+
+#[pg_aggregate]
+impl Aggregate<GnsmTrainAgg> for GnsmTrainAgg {
+    type State = Internal;
+    type Args = name!(row, Option<AnyElement>);
+    type Finalize = Option<Vec<u8>>;
+
+    fn state(mut current: Self::State, row: Self::Args, _fcinfo: pg_sys::FunctionCallInfo) -> Self::State {
+        if let Some(row) = row {
+            accumulate(unsafe { current.get_or_insert_default::<AggState>() }, row, None);
+        }
+        current
+    }
+
+    fn finalize(mut current: Self::State, _: Self::OrderedSetArgs, _fcinfo: pg_sys::FunctionCallInfo) -> Self::Finalize {
+        finish(unsafe { current.get_or_insert_default::<AggState>() })
+    }
+}
+
+/// `gnsm_train_agg(row, options)`: with training options.
+#[derive(AggregateName)]
+#[aggregate_name = "gnsm_train_agg"]
+pub struct GnsmTrainAggOptions;
+
+#[pg_aggregate]
+impl Aggregate<GnsmTrainAggOptions> for GnsmTrainAggOptions {
+    type State = Internal;
+    type Args = (name!(row, Option<AnyElement>), name!(options, Option<JsonB>));
+    type Finalize = Option<Vec<u8>>;
+
+    fn state(mut current: Self::State, (row, options): Self::Args, _fcinfo: pg_sys::FunctionCallInfo) -> Self::State {
+        if let Some(row) = row {
+            accumulate(unsafe { current.get_or_insert_default::<AggState>() }, row, options.map(|j| j.0));
+        }
+        current
+    }
+
+    fn finalize(mut current: Self::State, _: Self::OrderedSetArgs, _fcinfo: pg_sys::FunctionCallInfo) -> Self::Finalize {
+        finish(unsafe { current.get_or_insert_default::<AggState>() })
+    }
+}

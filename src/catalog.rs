@@ -1,0 +1,208 @@
+//! The model catalog `gnsm.models`: storing a new version, resolving which version scores, loading
+//! bytes, activating and dropping. Every query runs through SPI as the calling user, so ordinary
+//! grants on `gnsm.models` decide who may read, train, activate and drop.
+
+use crate::errors::raise;
+use crate::options::Activate;
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::{JsonB, PgSqlErrorCode};
+
+/// Raises an SPI failure as an internal error naming what was being done.
+fn spi_fail(what: &str, e: pgrx::spi::Error) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: {what}: {e}"), None, None)
+}
+
+/// First column of the first row of a query, or None when it returns no row (pgrx's `get_one`
+/// reports an empty result as an error).
+fn first_value<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid], what: &str) -> Option<T> {
+    Spi::connect(|c| {
+        let t = c.select(sql, Some(1), args)?.first();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.get::<T>(1)
+    })
+    .unwrap_or_else(|e| spi_fail(what, e))
+}
+
+/// One row to insert into the catalog.
+pub struct NewModel {
+    pub name: String,
+    pub source_table: String,
+    pub source_relid: Option<pg_sys::Oid>,
+    pub columns: Vec<String>,
+    pub column_types: Vec<String>,
+    pub vocab_sizes: Vec<i32>,
+    pub options: serde_json::Value,
+    pub metrics: serde_json::Value,
+    pub score_quantiles: Vec<f64>,
+    pub format_version: i32,
+    pub bytes: Vec<u8>,
+    pub val_loss: f64,
+}
+
+/// Serialises concurrent writers of one model name until the transaction ends.
+fn lock_name(name: &str) {
+    Spi::run_with_args("SELECT pg_catalog.pg_advisory_xact_lock(hashtextextended('gnsm.models:' || $1, 0))", &[name.into()])
+        .unwrap_or_else(|e| spi_fail("locking the model name", e));
+}
+
+/// Inserts a new version; returns (version, is_active) and says in a NOTICE what activation did.
+pub fn store(m: NewModel, activate: Activate) -> (i32, bool) {
+    lock_name(&m.name);
+    let version: i32 = first_value(
+        "SELECT coalesce(max(version), 0) + 1 FROM gnsm.models WHERE name = $1",
+        &[m.name.as_str().into()],
+        "choosing the version",
+    )
+    .unwrap_or(1);
+    let current: Option<f64> = first_value(
+        "SELECT (metrics ->> 'best_val_loss')::float8 FROM gnsm.models WHERE name = $1 AND is_active",
+        &[m.name.as_str().into()],
+        "reading the active version",
+    );
+    let active = match activate {
+        Activate::Always => true,
+        Activate::Never => false,
+        Activate::IfBetter => match current {
+            Some(cur) if !(m.val_loss <= cur) => {
+                notice!("gnsm: version {version} of \"{}\" is stored but not activated: validation loss {:.4} is worse than the active version's {:.4}", m.name, m.val_loss, cur);
+                false
+            }
+            _ => true,
+        },
+    };
+    if active {
+        Spi::run_with_args("UPDATE gnsm.models SET is_active = false WHERE name = $1 AND is_active", &[m.name.as_str().into()])
+            .unwrap_or_else(|e| spi_fail("deactivating the previous version", e));
+    }
+    let args: Vec<DatumWithOid> = vec![
+        m.name.as_str().into(),
+        version.into(),
+        m.source_table.as_str().into(),
+        m.source_relid.into(),
+        m.columns.into(),
+        m.column_types.into(),
+        m.vocab_sizes.into(),
+        JsonB(m.options).into(),
+        JsonB(m.metrics).into(),
+        m.score_quantiles.into(),
+        m.format_version.into(),
+        active.into(),
+        m.bytes.into(),
+    ];
+    Spi::run_with_args(
+        "INSERT INTO gnsm.models (name, version, source_table, source_relid, columns, column_types, vocab_sizes,
+                                  options, metrics, score_quantiles, format_version, is_active, model)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        &args,
+    )
+    .unwrap_or_else(|e| spi_fail("storing the model", e));
+    (version, active)
+}
+
+/// The active (name, version) for rows of relation `relid`, matched by OID and then by name
+/// (OIDs change across dump and restore); the most recently trained one wins.
+pub fn active_for_relation(relid: pg_sys::Oid) -> Option<(String, i32)> {
+    Spi::connect(|c| {
+        let t = c
+            .select(
+                "SELECT name, version FROM gnsm.models
+                 WHERE is_active AND (source_relid = $1 OR source_table = $1::regclass::text)
+                 ORDER BY (source_relid = $1) DESC NULLS LAST, created_at DESC, name LIMIT 1",
+                None,
+                &[relid.into()],
+            )?
+            .first();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        Ok::<_, pgrx::spi::Error>(Some((t.get::<String>(1)?.unwrap_or_default(), t.get::<i32>(2)?.unwrap_or(0))))
+    })
+    .unwrap_or_else(|e| spi_fail("finding the table's model", e))
+}
+
+/// The active version of a named model.
+pub fn active_version(name: &str) -> Option<i32> {
+    first_value("SELECT version FROM gnsm.models WHERE name = $1 AND is_active", &[name.into()], "finding the active version")
+}
+
+/// Raises "unknown model" with a hint listing how to see models.
+pub fn raise_unknown(name: &str, why: &str) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+        format!("gnsm model \"{name}\" {why}"),
+        None,
+        Some("SELECT name, version, is_active FROM gnsm.model_list lists the models; train one with gnsm_train"),
+    )
+}
+
+/// A stored version's bytes and column metadata.
+pub struct StoredModel {
+    pub bytes: Vec<u8>,
+    pub columns: Vec<String>,
+    pub column_types: Vec<String>,
+}
+
+/// Loads one version (raises when it does not exist).
+pub fn load(name: &str, version: i32) -> StoredModel {
+    let row = Spi::connect(|c| {
+        let t = c
+            .select(
+                "SELECT model, columns, column_types FROM gnsm.models WHERE name = $1 AND version = $2",
+                None,
+                &[name.into(), version.into()],
+            )?
+            .first();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        Ok::<_, pgrx::spi::Error>(Some(StoredModel {
+            bytes: t.get::<Vec<u8>>(1)?.unwrap_or_default(),
+            columns: t.get::<Vec<String>>(2)?.unwrap_or_default(),
+            column_types: t.get::<Vec<String>>(3)?.unwrap_or_default(),
+        }))
+    })
+    .unwrap_or_else(|e| spi_fail("loading the model", e));
+    row.unwrap_or_else(|| raise_unknown(name, &format!("has no version {version}")))
+}
+
+/// Makes `version` the active one of `name` (rollback); raises when it does not exist.
+pub fn activate(name: &str, version: i32) {
+    lock_name(name);
+    let exists: Option<bool> =
+        first_value("SELECT true FROM gnsm.models WHERE name = $1 AND version = $2", &[name.into(), version.into()], "finding the version");
+    if exists.is_none() {
+        raise_unknown(name, &format!("has no version {version}"));
+    }
+    Spi::run_with_args(
+        "UPDATE gnsm.models SET is_active = (version = $2) WHERE name = $1 AND (is_active OR version = $2)",
+        &[name.into(), version.into()],
+    )
+    .unwrap_or_else(|e| spi_fail("activating", e));
+}
+
+/// Deletes one version or (version NULL) every version of a model; returns how many were deleted.
+pub fn drop_model(name: &str, version: Option<i32>) -> i64 {
+    lock_name(name);
+    let n: i64 = Spi::connect_mut(|c| {
+        let t = c
+            .update(
+                "WITH d AS (DELETE FROM gnsm.models WHERE name = $1 AND ($2::int IS NULL OR version = $2) RETURNING 1) SELECT count(*) FROM d",
+                None,
+                &[name.into(), version.into()],
+            )?
+            .first();
+        t.get::<i64>(1)
+    })
+    .unwrap_or_else(|e| spi_fail("dropping", e))
+    .unwrap_or(0);
+    if n == 0 {
+        match version {
+            Some(v) => raise_unknown(name, &format!("has no version {v}")),
+            None => raise_unknown(name, "does not exist"),
+        }
+    }
+    n
+}

@@ -1,0 +1,61 @@
+//! Errors raised to SQL: one helper that sets SQLSTATE, message, detail and hint, and the single
+//! mapping from `gnsm_core::Error` to SQLSTATEs.
+
+use gnsm_core::Error;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::{PgLogLevel, PgSqlErrorCode};
+
+/// Raises an ERROR; never returns.
+pub fn raise(code: PgSqlErrorCode, message: impl Into<String>, detail: Option<String>, hint: Option<&str>) -> ! {
+    let mut report = ErrorReport::new(code, message.into(), "gnsm");
+    if let Some(d) = detail {
+        report = report.set_detail(d);
+    }
+    if let Some(h) = hint {
+        report = report.set_hint(h);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("ereport(ERROR) returned")
+}
+
+/// Raises a core error with the SQLSTATE that fits its cause; `context` names the model or table.
+pub fn raise_core(err: Error, context: &str) -> ! {
+    use PgSqlErrorCode::*;
+    let msg = format!("{context}: {err}");
+    match err {
+        Error::InvalidParam { .. } => {
+            raise(ERRCODE_INVALID_PARAMETER_VALUE, msg, None, Some("see the options table in the README for valid ranges"))
+        }
+        Error::InsufficientData { .. } => raise(
+            ERRCODE_DATA_EXCEPTION,
+            msg,
+            None,
+            Some("train on a table with at least two different rows (check the WHERE clause or the columns)"),
+        ),
+        Error::TooManyCategories { .. } => raise(
+            ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            msg,
+            None,
+            Some("leave identifier-like columns out of the column list, or raise gnsm.max_categories"),
+        ),
+        Error::RowMismatch { .. } => raise(ERRCODE_DATATYPE_MISMATCH, msg, None, None),
+        Error::CorruptModel { .. } => {
+            raise(ERRCODE_DATA_CORRUPTED, msg, None, Some("retrain the model with gnsm_train, or restore gnsm.models from a backup"))
+        }
+        Error::Interrupted => raise(ERRCODE_QUERY_CANCELED, msg, None, None),
+        Error::Numeric { .. } => raise(ERRCODE_INTERNAL_ERROR, msg, None, Some("try another seed or a smaller lr")),
+        Error::Io { .. } => raise(ERRCODE_IO_ERROR, msg, None, None),
+    }
+}
+
+/// Unwraps a core result or raises it.
+pub trait OrRaise<T> {
+    /// The value, or an ERROR naming `context`.
+    fn or_raise(self, context: &str) -> T;
+}
+
+impl<T> OrRaise<T> for Result<T, Error> {
+    fn or_raise(self, context: &str) -> T {
+        self.unwrap_or_else(|e| raise_core(e, context))
+    }
+}

@@ -1,0 +1,228 @@
+//! Source tables: resolving the training columns (names, types, keys) and reading the rows through
+//! an SPI cursor in batches into the core's `TableBuilder`, with a uniform reservoir sample above
+//! `gnsm.max_train_rows`. Runs as the calling user: SELECT privileges apply.
+
+use crate::errors::{raise, raise_core};
+use crate::values::{is_categorical_type, type_name, OutputFn};
+use gnsm_core::encoding::{CodedTable, Encoder, TableBuilder};
+use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
+use pgrx::PgSqlErrorCode;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Rows fetched per cursor round trip.
+const FETCH_ROWS: i64 = 10_000;
+
+/// One column of the source table that the model uses.
+#[derive(Debug, Clone)]
+pub struct SourceColumn {
+    pub name: String,
+    pub typoid: pg_sys::Oid,
+    pub type_name: String,
+}
+
+/// A resolved source table.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub relid: pg_sys::Oid,
+    /// As `regclass` prints it: quoted and schema-qualified where needed.
+    pub display: String,
+    /// The bare relation name (default model name).
+    pub relname: String,
+    pub columns: Vec<SourceColumn>,
+}
+
+/// Every live attribute: (name, type oid, typmod, in a one-column key or unique index).
+fn attributes(relid: pg_sys::Oid) -> Vec<(String, pg_sys::Oid, i32, bool)> {
+    let sql = "SELECT a.attname::text, a.atttypid, a.atttypmod,
+                      EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                              WHERE i.indrelid = a.attrelid AND (i.indisprimary OR i.indisunique)
+                                AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum)
+               FROM pg_catalog.pg_attribute a
+               WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+               ORDER BY a.attnum";
+    Spi::connect(|client| {
+        let rows = client.select(sql, None, &[relid.into()])?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push((
+                row.get::<String>(1)?.unwrap_or_default(),
+                row.get::<pg_sys::Oid>(2)?.unwrap_or(pg_sys::InvalidOid),
+                row.get::<i32>(3)?.unwrap_or(-1),
+                row.get::<bool>(4)?.unwrap_or(false),
+            ));
+        }
+        Ok::<_, pgrx::spi::Error>(out)
+    })
+    .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: reading the table's columns failed: {e}"), None, None))
+}
+
+/// Resolves the table and its model columns; `requested = None` picks every categorical column
+/// that is not a single-column key.
+pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>) -> Source {
+    let (display, relname, relkind): (Option<String>, Option<String>, Option<String>) = Spi::connect(|c| {
+        let t = c
+            .select(
+                "SELECT $1::regclass::text, relname::text, relkind::text FROM pg_catalog.pg_class WHERE oid = $1",
+                None,
+                &[relid.into()],
+            )?
+            .first();
+        Ok::<_, pgrx::spi::Error>((t.get(1)?, t.get(2)?, t.get(3)?))
+    })
+    .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: {e}"), None, None));
+    let (Some(display), Some(relname)) = (display, relname) else {
+        raise(PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE, format!("relation with OID {} does not exist", relid.to_u32()), None, None)
+    };
+    if !matches!(relkind.as_deref(), Some("r" | "p" | "v" | "m" | "f")) {
+        raise(
+            PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
+            format!("\"{display}\" is not a table, view, materialized view or foreign table"),
+            None,
+            None,
+        );
+    }
+    let attrs = attributes(relid);
+    let columns = match requested {
+        Some(names) => {
+            if names.is_empty() {
+                raise(
+                    PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                    "gnsm_train: the column list is empty",
+                    None,
+                    Some("pass NULL to use every categorical column"),
+                );
+            }
+            let mut out: Vec<SourceColumn> = Vec::new();
+            for name in names {
+                let Some(name) = name else {
+                    raise(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, "gnsm_train: the column list contains NULL", None, None)
+                };
+                let Some((n, t, m, _)) = attrs.iter().find(|a| a.0 == name) else {
+                    let available: Vec<&str> = attrs.iter().map(|a| a.0.as_str()).collect();
+                    raise(
+                        PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+                        format!("column \"{name}\" of relation \"{display}\" does not exist"),
+                        Some(format!("columns: {}", available.join(", "))),
+                        Some("column names are case sensitive"),
+                    )
+                };
+                if out.iter().any(|c| &c.name == n) {
+                    raise(PgSqlErrorCode::ERRCODE_DUPLICATE_COLUMN, format!("column \"{n}\" is listed twice"), None, None);
+                }
+                if !is_categorical_type(*t) {
+                    raise(
+                        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                        format!("column \"{n}\" of relation \"{display}\" has unsupported type {}", type_name(*t, *m)),
+                        Some("gnsm models categorical columns: text, varchar, char, enum, boolean and integer types".into()),
+                        Some("to treat such values as categories, train on a view that casts the column to text"),
+                    );
+                }
+                out.push(SourceColumn { name: n.clone(), typoid: *t, type_name: type_name(*t, *m) });
+            }
+            out
+        }
+        None => {
+            let picked: Vec<SourceColumn> = attrs
+                .iter()
+                .filter(|(_, t, _, key)| !key && is_categorical_type(*t))
+                .map(|(n, t, m, _)| SourceColumn { name: n.clone(), typoid: *t, type_name: type_name(*t, *m) })
+                .collect();
+            if picked.is_empty() {
+                raise(
+                    PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                    format!("relation \"{display}\" has no categorical column that is not a key"),
+                    None,
+                    Some("name the columns explicitly: gnsm_train('t', ARRAY['a','b'])"),
+                );
+            }
+            picked
+        }
+    };
+    Source { relid, display, relname, columns }
+}
+
+/// What reading produced.
+pub struct ReadResult {
+    pub encoder: Encoder,
+    pub table: CodedTable,
+    /// Rows in the source (all of them were seen).
+    pub total_rows: u64,
+    /// True when a reservoir sample was kept.
+    pub sampled: bool,
+}
+
+/// Reads the model columns of every row through a cursor; keeps at most `max_rows` by reservoir
+/// sampling with `seed`.
+pub fn read(source: &Source, max_rows: usize, max_categories: usize, seed: u64) -> ReadResult {
+    let cols: Vec<String> = source.columns.iter().map(|c| quote_identifier(&c.name)).collect();
+    let sql = format!("SELECT {} FROM {}", cols.join(", "), source.display);
+    let names: Vec<String> = source.columns.iter().map(|c| c.name.clone()).collect();
+    let mut builder = TableBuilder::new(names, max_categories);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5A3B1E);
+    let mut total: u64 = 0;
+    let mcxt = unsafe { pg_sys::CurrentMemoryContext };
+    let mut outputs: Vec<OutputFn> = source.columns.iter().map(|c| OutputFn::new(c.typoid, mcxt)).collect();
+    let m = source.columns.len();
+    let result: Result<(), gnsm_core::Error> = Spi::connect(|client| {
+        let mut cursor = client.open_cursor(sql.as_str(), &[]);
+        let mut texts: Vec<Option<String>> = vec![None; m];
+        loop {
+            pgrx::check_for_interrupts!();
+            let _ = cursor
+                .fetch(FETCH_ROWS as _)
+                .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: {e}"), None, None));
+            // read the batch straight from SPI_tuptable, then free it: memory stays one batch
+            let (n, done) = unsafe {
+                let tt = pg_sys::SPI_tuptable;
+                if tt.is_null() || pg_sys::SPI_processed == 0 {
+                    (0, true)
+                } else {
+                    let n = pg_sys::SPI_processed as usize;
+                    let vals = std::slice::from_raw_parts((*tt).vals, n);
+                    for &tuple in vals {
+                        for (j, out) in outputs.iter_mut().enumerate() {
+                            let mut is_null = false;
+                            let d = pg_sys::SPI_getbinval(tuple, (*tt).tupdesc, (j + 1) as i32, &mut is_null);
+                            texts[j] = if is_null { None } else { Some(out.with_text(d, str::to_string)) };
+                        }
+                        let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+                        total += 1;
+                        if builder.n_rows() < max_rows {
+                            builder.push_row(&refs)?;
+                        } else {
+                            // Algorithm R: row `total` replaces a random slot with probability max/total
+                            let k = rng.random_range(0..total);
+                            if (k as usize) < max_rows {
+                                builder.replace_row(k as usize, &refs)?;
+                            }
+                        }
+                    }
+                    pg_sys::SPI_freetuptable(tt);
+                    pg_sys::SPI_tuptable = std::ptr::null_mut();
+                    (n, false)
+                }
+            };
+            if done || n == 0 {
+                break;
+            }
+        }
+        Ok(())
+    });
+    let _ = m;
+    if let Err(e) = result {
+        raise_core(e, &format!("gnsm_train on \"{}\"", source.display));
+    }
+    if total == 0 {
+        raise(
+            PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+            format!("relation \"{}\" is empty", source.display),
+            None,
+            Some("load rows before training; a model needs data to learn from"),
+        );
+    }
+    let sampled = total as usize > max_rows;
+    let (encoder, table) = builder.finish().unwrap_or_else(|e| raise_core(e, &format!("gnsm_train on \"{}\"", source.display)));
+    ReadResult { encoder, table, total_rows: total, sampled }
+}

@@ -1,0 +1,75 @@
+//! Column types gnsm accepts and the one way values become category strings: the type's own
+//! output function (so `true` is `t`, a `char(3)` keeps its padding, an enum is its label), used
+//! identically when training reads the table and when scoring reads a row.
+
+use pgrx::pg_sys;
+use std::ffi::CStr;
+
+/// Whether a column of this type can be modelled as a category: text-like, enum, boolean and
+/// integer types, and domains over them.
+pub fn is_categorical_type(typoid: pg_sys::Oid) -> bool {
+    let base = unsafe { pg_sys::getBaseType(typoid) };
+    matches!(
+        base,
+        pg_sys::TEXTOID
+            | pg_sys::VARCHAROID
+            | pg_sys::BPCHAROID
+            | pg_sys::NAMEOID
+            | pg_sys::CHAROID
+            | pg_sys::BOOLOID
+            | pg_sys::INT2OID
+            | pg_sys::INT4OID
+            | pg_sys::INT8OID
+    ) || unsafe { pg_sys::type_is_enum(base) }
+}
+
+/// `format_type` of a type with its modifier, e.g. `character varying(20)`.
+pub fn type_name(typoid: pg_sys::Oid, typmod: i32) -> String {
+    unsafe {
+        let p = pg_sys::format_type_with_typemod(typoid, typmod);
+        let s = CStr::from_ptr(p).to_string_lossy().into_owned();
+        pg_sys::pfree(p.cast());
+        s
+    }
+}
+
+/// A type's output function, looked up once and called per value.
+pub struct OutputFn {
+    finfo: Box<pg_sys::FmgrInfo>,
+}
+
+impl OutputFn {
+    /// Looks up the output function of `typoid`, keeping its cache in `mcxt`.
+    pub fn new(typoid: pg_sys::Oid, mcxt: pg_sys::MemoryContext) -> OutputFn {
+        unsafe {
+            let mut func = pg_sys::InvalidOid;
+            let mut is_varlena = false;
+            pg_sys::getTypeOutputInfo(typoid, &mut func, &mut is_varlena);
+            let mut finfo: Box<pg_sys::FmgrInfo> = Box::new(std::mem::zeroed());
+            pg_sys::fmgr_info_cxt(func, finfo.as_mut(), mcxt);
+            OutputFn { finfo }
+        }
+    }
+
+    /// Calls `f` with the text of a non-null datum, then frees the C string.
+    pub fn with_text<R>(&mut self, datum: pg_sys::Datum, f: impl FnOnce(&str) -> R) -> R {
+        unsafe {
+            let p = pg_sys::OutputFunctionCall(self.finfo.as_mut(), datum);
+            let out = f(&CStr::from_ptr(p).to_string_lossy());
+            pg_sys::pfree(p.cast());
+            out
+        }
+    }
+}
+
+/// A relation's name for messages (bare name; `oid N` when it no longer exists).
+pub fn relation_name(relid: pg_sys::Oid) -> String {
+    unsafe {
+        let p = pg_sys::get_rel_name(relid);
+        if p.is_null() {
+            format!("with OID {}", relid.to_u32())
+        } else {
+            format!("\"{}\"", CStr::from_ptr(p).to_string_lossy())
+        }
+    }
+}
