@@ -27,15 +27,14 @@ CREATE TABLE orders (
 
 SELECT setseed(0.42);
 CREATE TEMP TABLE _draws AS
-SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5,
+SELECT g, random() AS r1, random() AS r3, random() AS r4, random() AS r5,
        random() AS r6, random() AS kind
 FROM generate_series(1, :rows) AS g;
 
 INSERT INTO orders (country, currency, payment, channel, category, shipping, is_planted)
 SELECT country,
-       CASE WHEN r2 < 0.97 THEN CASE country WHEN 'US' THEN 'USD' WHEN 'DE' THEN 'EUR' WHEN 'FR' THEN 'EUR'
-                                             WHEN 'GB' THEN 'GBP' WHEN 'JP' THEN 'JPY' ELSE 'BRL' END
-            ELSE 'USD' END,
+       CASE country WHEN 'US' THEN 'USD' WHEN 'DE' THEN 'EUR' WHEN 'FR' THEN 'EUR'
+                    WHEN 'GB' THEN 'GBP' WHEN 'JP' THEN 'JPY' ELSE 'BRL' END,
        CASE country
             WHEN 'US' THEN CASE WHEN r3 < 0.70 THEN 'card' WHEN r3 < 0.95 THEN 'paypal' ELSE 'applepay' END
             WHEN 'DE' THEN CASE WHEN r3 < 0.40 THEN 'sepa' WHEN r3 < 0.70 THEN 'card' ELSE 'paypal' END

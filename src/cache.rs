@@ -5,7 +5,7 @@
 //! A statement resolves the active version once, on its first row; the next statement resolves
 //! again, so a retrain committed in between is seen then and never mixed within one statement.
 
-use crate::catalog;
+use crate::catalog::{self, ModelKey};
 use crate::errors::{raise, OrRaise};
 use crate::gucs;
 use crate::values::OutputFn;
@@ -23,6 +23,8 @@ const MAX_CACHED_MODELS: usize = 16;
 pub struct CachedModel {
     pub name: String,
     pub version: i32,
+    /// Catalog row version (xmin and ctid) the bytes were read at; empty for byte models.
+    pub row_version: String,
     pub model: Model,
     pub columns: Vec<String>,
     pub column_types: Vec<String>,
@@ -48,11 +50,6 @@ impl CachedModel {
         }
         s
     }
-
-    /// Entries currently memoised (for tests and diagnostics).
-    pub fn memo_len(&self) -> usize {
-        self.memo.borrow().len()
-    }
 }
 
 thread_local! {
@@ -60,9 +57,9 @@ thread_local! {
 }
 
 /// Key of a model that came as bytes (aggregate-made): its checksum and length.
-pub fn bytes_key(bytes: &[u8]) -> (String, i32) {
+pub fn bytes_key(bytes: &[u8]) -> ModelKey {
     let sum = if bytes.len() >= 14 { u64::from_le_bytes(bytes[6..14].try_into().unwrap_or([0; 8])) } else { 0 };
-    (format!("bytes:{sum:016x}:{}", bytes.len()), 0)
+    ModelKey { name: format!("bytes:{sum:016x}:{}", bytes.len()), version: 0, row_version: String::new() }
 }
 
 /// Inserts a model into the backend cache, evicting the oldest beyond the bound.
@@ -79,15 +76,16 @@ fn remember(m: CachedModel) -> Rc<CachedModel> {
 }
 
 /// Finds a cached model.
-fn lookup(name: &str, version: i32) -> Option<Rc<CachedModel>> {
-    MODELS.with(|c| c.borrow().iter().find(|m| m.name == name && m.version == version).cloned())
+fn lookup(key: &ModelKey) -> Option<Rc<CachedModel>> {
+    MODELS.with(|c| c.borrow().iter().find(|m| m.name == key.name && m.version == key.version && m.row_version == key.row_version).cloned())
 }
 
-/// The (name, version) model, from the cache or the catalog.
-pub fn get(name: &str, version: i32) -> Rc<CachedModel> {
-    if let Some(m) = lookup(name, version) {
+/// The model version `key` names, from the cache or the catalog.
+pub fn get(key: &ModelKey) -> Rc<CachedModel> {
+    if let Some(m) = lookup(key) {
         return m;
     }
+    let (name, version) = (key.name.as_str(), key.version);
     let stored = catalog::load(name, version);
     let model = Model::from_bytes(&stored.bytes).or_raise(&format!("gnsm model \"{name}\" version {version}"));
     if stored.columns.len() != model.features.encoder.n_cols() {
@@ -105,6 +103,7 @@ pub fn get(name: &str, version: i32) -> Rc<CachedModel> {
     remember(CachedModel {
         name: name.to_string(),
         version,
+        row_version: key.row_version.clone(),
         model,
         columns: stored.columns,
         column_types: stored.column_types,
@@ -114,14 +113,22 @@ pub fn get(name: &str, version: i32) -> Rc<CachedModel> {
 
 /// A model given as bytes (from `gnsm_train_agg`), cached by checksum.
 pub fn get_bytes(bytes: &[u8]) -> Rc<CachedModel> {
-    let (key, v) = bytes_key(bytes);
-    if let Some(m) = lookup(&key, v) {
+    let key = bytes_key(bytes);
+    if let Some(m) = lookup(&key) {
         return m;
     }
     let model = Model::from_bytes(bytes).or_raise("gnsm model bytes");
     let columns = model.features.encoder.names();
     let column_types = vec![String::new(); columns.len()];
-    remember(CachedModel { name: key, version: v, model, columns, column_types, memo: RefCell::new(HashMap::new()) })
+    remember(CachedModel {
+        name: key.name,
+        version: 0,
+        row_version: String::new(),
+        model,
+        columns,
+        column_types,
+        memo: RefCell::new(HashMap::new()),
+    })
 }
 
 /// Which model a scoring call uses.
@@ -172,9 +179,9 @@ impl CallState {
     pub fn new(which: ModelRef, row: &pgrx::AnyElement) -> CallState {
         let model = match which {
             ModelRef::Named(name) => {
-                let v = catalog::active_version(name)
+                let key = catalog::active_version(name)
                     .unwrap_or_else(|| catalog::raise_unknown(name, "does not exist or has no active version"));
-                get(name, v)
+                get(&key)
             }
             ModelRef::Bytes(b) => get_bytes(b),
             ModelRef::OfRowTable => {
@@ -192,7 +199,7 @@ impl CallState {
                     );
                 }
                 match catalog::active_for_relation(relid) {
-                    Some((name, v)) => get(&name, v),
+                    Some(key) => get(&key),
                     None => raise(
                         PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
                         format!("no active gnsm model was trained on table {}", crate::values::relation_name(relid)),

@@ -102,30 +102,51 @@ pub fn store(m: NewModel, activate: Activate) -> (i32, bool) {
     (version, active)
 }
 
-/// The active (name, version) for rows of relation `relid`, matched by OID and then by name
-/// (OIDs change across dump and restore); the most recently trained one wins.
-pub fn active_for_relation(relid: pg_sys::Oid) -> Option<(String, i32)> {
+/// Identity of one stored version as of this snapshot. `row_version` (xmin and ctid) changes
+/// whenever the catalog row is rewritten (bytes edited by hand, restore), even within one
+/// transaction, so caches keyed by it never serve stale bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelKey {
+    pub name: String,
+    pub version: i32,
+    pub row_version: String,
+}
+
+/// Runs a query returning (name, version, xmin) and takes its first row.
+fn first_key(sql: &str, args: &[DatumWithOid], what: &str) -> Option<ModelKey> {
     Spi::connect(|c| {
-        let t = c
-            .select(
-                "SELECT name, version FROM gnsm.models
-                 WHERE is_active AND (source_relid = $1 OR source_table = $1::regclass::text)
-                 ORDER BY (source_relid = $1) DESC NULLS LAST, created_at DESC, name LIMIT 1",
-                None,
-                &[relid.into()],
-            )?
-            .first();
+        let t = c.select(sql, Some(1), args)?.first();
         if t.is_empty() {
             return Ok(None);
         }
-        Ok::<_, pgrx::spi::Error>(Some((t.get::<String>(1)?.unwrap_or_default(), t.get::<i32>(2)?.unwrap_or(0))))
+        Ok::<_, pgrx::spi::Error>(Some(ModelKey {
+            name: t.get::<String>(1)?.unwrap_or_default(),
+            version: t.get::<i32>(2)?.unwrap_or(0),
+            row_version: t.get::<String>(3)?.unwrap_or_default(),
+        }))
     })
-    .unwrap_or_else(|e| spi_fail("finding the table's model", e))
+    .unwrap_or_else(|e| spi_fail(what, e))
+}
+
+/// The active model for rows of relation `relid`, matched by OID and then by name (OIDs change
+/// across dump and restore); the most recently trained one wins.
+pub fn active_for_relation(relid: pg_sys::Oid) -> Option<ModelKey> {
+    first_key(
+        "SELECT name, version, xmin::text || ctid::text FROM gnsm.models
+         WHERE is_active AND (source_relid = $1 OR source_table = $1::regclass::text)
+         ORDER BY (source_relid = $1) DESC NULLS LAST, created_at DESC, name LIMIT 1",
+        &[relid.into()],
+        "finding the table's model",
+    )
 }
 
 /// The active version of a named model.
-pub fn active_version(name: &str) -> Option<i32> {
-    first_value("SELECT version FROM gnsm.models WHERE name = $1 AND is_active", &[name.into()], "finding the active version")
+pub fn active_version(name: &str) -> Option<ModelKey> {
+    first_key(
+        "SELECT name, version, xmin::text || ctid::text FROM gnsm.models WHERE name = $1 AND is_active",
+        &[name.into()],
+        "finding the active version",
+    )
 }
 
 /// Raises "unknown model" with a hint listing how to see models.
@@ -176,8 +197,14 @@ pub fn activate(name: &str, version: i32) {
     if exists.is_none() {
         raise_unknown(name, &format!("has no version {version}"));
     }
+    // two statements: the one-active-per-name index is checked row by row
     Spi::run_with_args(
-        "UPDATE gnsm.models SET is_active = (version = $2) WHERE name = $1 AND (is_active OR version = $2)",
+        "UPDATE gnsm.models SET is_active = false WHERE name = $1 AND is_active AND version <> $2",
+        &[name.into(), version.into()],
+    )
+    .unwrap_or_else(|e| spi_fail("deactivating", e));
+    Spi::run_with_args(
+        "UPDATE gnsm.models SET is_active = true WHERE name = $1 AND version = $2 AND NOT is_active",
         &[name.into(), version.into()],
     )
     .unwrap_or_else(|e| spi_fail("activating", e));

@@ -29,14 +29,7 @@ pub extern "C-unwind" fn _PG_init() {
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
-    use pgrx::prelude::*;
-
-    #[pg_test]
-    fn test_version_names_every_component() {
-        let v = Spi::get_one::<String>("SELECT gnsm_version()").unwrap().unwrap();
-        assert!(v.starts_with(&format!("gnsm {}", env!("CARGO_PKG_VERSION"))), "{v}");
-        assert!(v.contains("core ") && v.contains("model format ") && v.contains("simd: "), "{v}");
-    }
+    include!("pg_tests.rs");
 }
 
 /// Hooks the `pgrx-tests` harness calls; required by the test framework.

@@ -31,7 +31,7 @@ fn gnsm_score_named(row: AnyElement, model: &str, fcinfo: pg_sys::FunctionCallIn
 #[pg_extern(stable, parallel_safe, strict)]
 fn gnsm_score_bytes(row: AnyElement, model: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
     // the bytes may change from row to row (one model per group): re-resolve when they do
-    let key = cache::bytes_key(model).0;
+    let key = cache::bytes_key(model).name;
     unsafe {
         let flinfo = (*fcinfo).flinfo;
         if !(*flinfo).fn_extra.is_null() {
@@ -64,8 +64,8 @@ fn gnsm_score_percentile(row: Option<AnyElement>, model: default!(Option<&str>, 
 /// it are the expected outliers at that rate.
 #[pg_extern(stable, parallel_safe, strict)]
 fn gnsm_threshold(model: &str, contamination: f64) -> f64 {
-    let v = catalog::active_version(model).unwrap_or_else(|| catalog::raise_unknown(model, "does not exist or has no active version"));
-    let m = cache::get(model, v);
+    let key = catalog::active_version(model).unwrap_or_else(|| catalog::raise_unknown(model, "does not exist or has no active version"));
+    let m = cache::get(&key);
     if !(contamination > 0.0 && contamination < 1.0) {
         raise(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,

@@ -1,0 +1,253 @@
+// `#[pg_test]`s: every SQL function and its error paths, run inside a throw-away cluster.
+// Error paths are checked by SQLSTATE and by the culprit named in the message.
+
+use pgrx::prelude::*;
+
+/// Tiny, fast training options for tests (about a second per model).
+const FAST: &str = r#"{"width": 16, "depth": 1, "steps": 40, "batch_size": 64, "threads": 1, "seed": 1, "gmm_components": [1, 2], "evals": 2}"#;
+
+/// Runs `sql` and returns "ok" or "SQLSTATE: message" (PL/pgSQL catches the error).
+fn outcome(sql: &str) -> String {
+    Spi::run(
+        "CREATE OR REPLACE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
+         BEGIN EXECUTE q; RETURN 'ok';
+         EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$",
+    )
+    .unwrap();
+    Spi::get_one_with_args::<String>("SELECT pg_temp.outcome($1)", &[sql.into()]).unwrap().unwrap()
+}
+
+/// Asserts `sql` fails with `state` and a message containing `needle`.
+fn assert_fails(sql: &str, state: &str, needle: &str) {
+    let got = outcome(sql);
+    assert!(got.starts_with(&format!("{state}: ")) && got.contains(needle), "{sql}\n  expected {state} containing {needle:?}\n  got {got}");
+}
+
+/// A table whose columns depend on each other (b = a's partner, c = f(a, b)), 600 rows, with
+/// 6 planted rows that break the dependency; ids 1..6 are the planted ones.
+fn make_dependent_table(name: &str) {
+    Spi::run(&format!(
+        "CREATE TABLE {name} (id int PRIMARY KEY, a text, b text, c text, planted bool);
+         INSERT INTO {name}
+         SELECT g, 'a' || (g % 6), 'b' || (g % 6), 'c' || ((g % 6) / 2), false FROM generate_series(7, 600) g;
+         INSERT INTO {name} VALUES
+           (1, 'a0', 'b3', 'c0', true), (2, 'a1', 'b4', 'c0', true), (3, 'a2', 'b5', 'c1', true),
+           (4, 'a3', 'b0', 'c1', true), (5, 'a4', 'b1', 'c2', true), (6, 'a5', 'b2', 'c2', true);"
+    ))
+    .unwrap();
+}
+
+/// Trains `name` on its a, b, c columns with the fast options.
+fn train(table: &str) {
+    Spi::run(&format!("SELECT gnsm_train('{table}', ARRAY['a','b','c'], '{FAST}')")).unwrap();
+}
+
+#[pg_test]
+fn test_version_names_every_component() {
+    let v = Spi::get_one::<String>("SELECT gnsm_version()").unwrap().unwrap();
+    assert!(v.starts_with(&format!("gnsm {}", env!("CARGO_PKG_VERSION"))), "{v}");
+    assert!(v.contains("core ") && v.contains("model format 1") && v.contains("simd: "), "{v}");
+}
+
+#[pg_test]
+fn test_train_stores_an_active_version_and_scores_planted_rows_highest() {
+    make_dependent_table("dep");
+    let (name, version) = Spi::get_two::<String, i32>(&format!("SELECT model, version FROM gnsm_train('dep', ARRAY['a','b','c'], '{FAST}')")).unwrap();
+    assert_eq!((name.as_deref(), version), (Some("dep"), Some(1)));
+    let row = Spi::get_three::<bool, String, i32>(
+        "SELECT is_active, source_table, array_length(columns, 1) FROM gnsm.models WHERE name = 'dep' AND version = 1",
+    )
+    .unwrap();
+    assert_eq!(row, (Some(true), Some("dep".to_string()), Some(3)));
+    // every planted row ranks in the top 6% (36 of 600): the pairs break a dependency
+    let worst = Spi::get_one::<i64>(
+        "SELECT max(r) FROM (SELECT planted, rank() OVER (ORDER BY gnsm_score(d) DESC) r FROM dep d) x WHERE planted",
+    )
+    .unwrap()
+    .unwrap();
+    assert!(worst <= 36, "a planted row ranked {worst}");
+}
+
+#[pg_test]
+fn test_retrain_adds_a_version_and_activate_rolls_back() {
+    make_dependent_table("dep2");
+    train("dep2");
+    train("dep2");
+    let active = Spi::get_one::<i32>("SELECT version FROM gnsm.models WHERE name = 'dep2' AND is_active").unwrap();
+    assert_eq!(active, Some(2));
+    assert_eq!(Spi::get_one::<bool>("SELECT gnsm_activate('dep2', 1)").unwrap(), Some(true));
+    let active = Spi::get_one::<i32>("SELECT version FROM gnsm.models WHERE name = 'dep2' AND is_active").unwrap();
+    assert_eq!(active, Some(1));
+    assert_fails("SELECT gnsm_activate('dep2', 9)", "42704", "has no version 9");
+    assert_eq!(Spi::get_one::<i64>("SELECT gnsm_drop('dep2', 2)").unwrap(), Some(1));
+    assert_eq!(Spi::get_one::<i64>("SELECT gnsm_drop('dep2')").unwrap(), Some(1));
+    assert_fails("SELECT gnsm_drop('dep2')", "42704", "\"dep2\" does not exist");
+}
+
+#[pg_test]
+fn test_default_columns_skip_keys_and_unsupported_types() {
+    Spi::run(
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+         CREATE TABLE mixed (id bigint PRIMARY KEY, code text UNIQUE, m mood, flag bool, n int, price numeric, t text);
+         INSERT INTO mixed SELECT g, 'k' || g, (ARRAY['sad','ok','happy'])[1 + g % 3]::mood, g % 2 = 0, g % 4, g, 'x' || (g % 5)
+         FROM generate_series(1, 200) g;",
+    )
+    .unwrap();
+    Spi::run(&format!("SELECT gnsm_train('mixed', NULL, '{FAST}')")).unwrap();
+    let cols = Spi::get_one::<Vec<String>>("SELECT columns FROM gnsm.models WHERE name = 'mixed'").unwrap().unwrap();
+    assert_eq!(cols, vec!["m", "flag", "n", "t"]);
+    let types = Spi::get_one::<Vec<String>>("SELECT column_types FROM gnsm.models WHERE name = 'mixed'").unwrap().unwrap();
+    assert_eq!(types, vec!["mood", "boolean", "integer", "text"]);
+    // enum, bool and int values score without error, NULLs too
+    let n = Spi::get_one::<i64>("SELECT count(gnsm_score(x)) FROM mixed x").unwrap();
+    assert_eq!(n, Some(200));
+    Spi::run("INSERT INTO mixed VALUES (999, 'k999', NULL, NULL, NULL, NULL, NULL)").unwrap();
+    assert!(Spi::get_one::<f64>("SELECT gnsm_score(x) FROM mixed x WHERE id = 999").unwrap().unwrap().is_finite());
+}
+
+#[pg_test]
+fn test_unseen_values_and_nulls_score_as_more_anomalous() {
+    make_dependent_table("dep3");
+    train("dep3");
+    let seen = Spi::get_one::<f64>("SELECT gnsm_score(ROW(100, 'a1', 'b1', 'c0', false)::dep3)").unwrap().unwrap();
+    let unseen = Spi::get_one::<f64>("SELECT gnsm_score(ROW(100, 'a1', 'zzz', 'c0', false)::dep3)").unwrap().unwrap();
+    let null = Spi::get_one::<f64>("SELECT gnsm_score(ROW(100, 'a1', NULL, 'c0', false)::dep3)").unwrap().unwrap();
+    assert!(unseen > seen && null > seen, "seen {seen}, unseen {unseen}, null {null}");
+}
+
+#[pg_test]
+fn test_score_by_name_percentile_threshold_and_explain() {
+    make_dependent_table("dep4");
+    Spi::run(&format!(
+        "SELECT gnsm_train('dep4', ARRAY['a','b','c'], '{}')",
+        FAST.replace("\"seed\": 1", "\"seed\": 1, \"name\": \"dep4_model\"")
+    ))
+    .unwrap();
+    let by_table = Spi::get_one::<f64>("SELECT gnsm_score(d) FROM dep4 d WHERE id = 1").unwrap().unwrap();
+    let by_name = Spi::get_one::<f64>("SELECT gnsm_score(d, 'dep4_model') FROM dep4 d WHERE id = 1").unwrap().unwrap();
+    assert_eq!(by_table, by_name);
+    let pct = Spi::get_one::<f64>("SELECT gnsm_score_percentile(d) FROM dep4 d WHERE id = 1").unwrap().unwrap();
+    assert!(pct > 90.0 && pct <= 100.0, "{pct}");
+    let t1 = Spi::get_one::<f64>("SELECT gnsm_threshold('dep4_model', 0.01)").unwrap().unwrap();
+    let t10 = Spi::get_one::<f64>("SELECT gnsm_threshold('dep4_model', 0.10)").unwrap().unwrap();
+    assert!(t1 >= t10);
+    assert_fails("SELECT gnsm_threshold('dep4_model', 1.5)", "22023", "contamination");
+    let rows = Spi::get_one::<i64>("SELECT count(*) FROM dep4 d, gnsm_explain(d) e WHERE d.id = 1").unwrap();
+    assert_eq!(rows, Some(3));
+    let cols = Spi::get_one::<Vec<String>>("SELECT array_agg(column_name ORDER BY column_name) FROM dep4 d, gnsm_explain(d) e WHERE d.id = 1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(cols, vec!["a", "b", "c"]);
+    let nonneg = Spi::get_one::<bool>("SELECT bool_and(contribution >= 0 AND share >= 0) FROM dep4 d, gnsm_explain(d) e").unwrap();
+    assert_eq!(nonneg, Some(true));
+}
+
+#[pg_test]
+fn test_aggregate_trains_one_model_per_group() {
+    make_dependent_table("dep5");
+    Spi::run(&format!(
+        "CREATE TABLE group_models AS
+         SELECT planted, gnsm_train_agg(s, '{FAST}') AS model
+         FROM (SELECT planted, a, b, c FROM dep5) s GROUP BY planted"
+    ))
+    .unwrap();
+    assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM group_models WHERE model IS NOT NULL").unwrap(), Some(2));
+    let n = Spi::get_one::<i64>(
+        "SELECT count(gnsm_score_bytes(s, m.model)) FROM (SELECT planted, a, b, c FROM dep5) s JOIN group_models m USING (planted)",
+    )
+    .unwrap();
+    assert_eq!(n, Some(600));
+}
+
+#[pg_test]
+fn test_table_names_are_quoted_not_executed() {
+    Spi::run(
+        r#"CREATE TABLE "x""; DROP TABLE y; --" ("we""ird" text, b text);
+           CREATE TABLE y (v int);
+           INSERT INTO "x""; DROP TABLE y; --" SELECT 'v' || (g % 3), 'w' || (g % 2) FROM generate_series(1, 100) g;"#,
+    )
+    .unwrap();
+    Spi::run(&format!(r#"SELECT gnsm_train('"x""; DROP TABLE y; --"', ARRAY['we"ird', 'b'], '{FAST}')"#)).unwrap();
+    assert_eq!(Spi::get_one::<bool>("SELECT to_regclass('y') IS NOT NULL").unwrap(), Some(true));
+    let n = Spi::get_one::<i64>(r#"SELECT count(gnsm_score(t)) FROM "x""; DROP TABLE y; --" t"#).unwrap();
+    assert_eq!(n, Some(100));
+}
+
+#[pg_test]
+fn test_training_errors_name_the_culprit() {
+    Spi::run(
+        "CREATE TABLE e1 (a text, b text, p point, x float8);
+         CREATE TABLE e_empty (a text);
+         CREATE TABLE e_same (a text, b text); INSERT INTO e_same SELECT 'x', 'y' FROM generate_series(1, 50);
+         CREATE TABLE e_ids (a text, b text); INSERT INTO e_ids SELECT 'id' || g, 'y' || (g % 2) FROM generate_series(1, 3000) g;
+         CREATE TABLE e_keys (id int PRIMARY KEY, p point);
+         INSERT INTO e1 SELECT 'a' || (g % 3), 'b' || (g % 2), point(g, g), g FROM generate_series(1, 100) g;",
+    )
+    .unwrap();
+    assert_fails("SELECT gnsm_train('nope')", "42P01", "\"nope\" does not exist");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'zz'])", "42703", "column \"zz\" of relation \"e1\" does not exist");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'p'])", "0A000", "column \"p\" of relation \"e1\" has unsupported type point");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'x'])", "0A000", "unsupported type double precision");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'a'])", "42701", "listed twice");
+    assert_fails("SELECT gnsm_train('e1', ARRAY[]::text[])", "22023", "column list is empty");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a', NULL])", "22004", "contains NULL");
+    assert_fails("SELECT gnsm_train('e_empty')", "22000", "\"e_empty\" is empty");
+    assert_fails("SELECT gnsm_train('e_same')", "22000", "every training row is identical");
+    assert_fails("SELECT gnsm_train('e_ids')", "54000", "column \"a\" has 1001 distinct values");
+    assert_fails("SELECT gnsm_train('e_keys')", "0A000", "no categorical column that is not a key");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"stepz\": 5}')", "22023", "unknown gnsm option \"stepz\"");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"steps\": \"many\"}')", "22023", "\"steps\" must be a non-negative integer");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"steps\": 0}')", "22023", "\"steps\"");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"max_seconds\": -1}')", "22023", "\"max_seconds\"");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '[1]')", "22023", "must be a JSON object");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"activate\": \"maybe\"}')", "22023", "\"activate\"");
+    assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM gnsm.models WHERE source_table LIKE 'e%'").unwrap(), Some(0));
+}
+
+#[pg_test]
+fn test_scoring_errors_name_the_culprit() {
+    make_dependent_table("dep6");
+    train("dep6");
+    Spi::run("CREATE TABLE other (a text, b text); CREATE TABLE retyped (a text, b text, c int);").unwrap();
+    Spi::run("INSERT INTO other VALUES ('a0', 'b0'); INSERT INTO retyped VALUES ('a0', 'b0', 1)").unwrap();
+    assert_fails("SELECT gnsm_score(o) FROM other o", "42704", "no active gnsm model was trained on table \"other\"");
+    assert_fails("SELECT gnsm_score(ROW('a0', 'b0'))", "42704", "anonymous type");
+    assert_fails("SELECT gnsm_score(42)", "42804", "expects a table row");
+    assert_fails("SELECT gnsm_score(o, 'nope') FROM other o", "42704", "gnsm model \"nope\" does not exist");
+    assert_fails("SELECT gnsm_score(o, 'dep6') FROM other o", "42703", "needs column \"c\"");
+    assert_fails("SELECT gnsm_score(r, 'dep6') FROM retyped r", "42804", "column \"c\" has type integer");
+    assert_fails("SELECT gnsm_score_bytes(o, '\\x00'::bytea) FROM other o", "XX001", "bad magic bytes");
+    // corrupt the stored bytes by hand: a clear error, never a crash
+    Spi::run("UPDATE gnsm.models SET model = substring(model FROM 1 FOR 40) WHERE name = 'dep6'").unwrap();
+    assert_fails("SELECT gnsm_score(d) FROM dep6 d", "XX001", "truncated or damaged");
+}
+
+#[pg_test]
+fn test_scoring_runs_in_parallel_workers() {
+    make_dependent_table("dep7");
+    train("dep7");
+    Spi::run(
+        "SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
+         SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL max_parallel_workers_per_gather = 2;",
+    )
+    .unwrap();
+    let plan = Spi::connect(|c| {
+        let rows = c.select("EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) SELECT sum(gnsm_score(d)) FROM dep7 d", None, &[])?;
+        let mut out = String::new();
+        for r in rows {
+            out.push_str(&r.get::<String>(1)?.unwrap_or_default());
+            out.push('\n');
+        }
+        Ok::<_, pgrx::spi::Error>(out)
+    })
+    .unwrap();
+    assert!(plan.contains("Partial Aggregate") && plan.contains("gnsm_score(d.*)"), "{plan}");
+    assert!(plan.contains("Workers Launched: 1") || plan.contains("Workers Launched: 2"), "{plan}");
+}
+
+#[pg_test]
+fn test_training_uses_the_callers_privileges() {
+    make_dependent_table("secret");
+    Spi::run("CREATE ROLE gnsm_nobody; GRANT INSERT, UPDATE ON gnsm.models TO gnsm_nobody; SET LOCAL ROLE gnsm_nobody").unwrap();
+    assert_fails(&format!("SELECT gnsm_train('secret', ARRAY['a','b','c'], '{FAST}')"), "42501", "permission denied for table secret");
+}
