@@ -382,15 +382,16 @@ impl Model {
         let d = fm.encoder.input_dim();
         let pass = fm.feature_pass(&[codes], true);
         let score = self.head.score(&pass.features);
-        // candidates per column: the 3 values the network favours (mean softmax over levels) and the
-        // most frequent value; each is tried in place of the current value in one batched pass
+        // candidates per column: every value of a small vocabulary (<= 16, most columns), else the
+        // 8 values the network favours (mean softmax over levels) plus the most frequent one; each
+        // is tried in place of the current value in one batched pass
         let mut candidates: Vec<(usize, u32)> = Vec::new();
         let mut off = 0;
         for (j, &k) in fm.block_sizes.iter().enumerate() {
             let probs = &pass.mean_probs[off..off + k];
             let mut order: Vec<u32> = (0..k as u32).collect();
             order.sort_by(|a, b| probs[*b as usize].total_cmp(&probs[*a as usize]));
-            let mut picks: Vec<u32> = order.into_iter().take(3).collect();
+            let mut picks: Vec<u32> = order.into_iter().take(if k <= 16 { k } else { 8 }).collect();
             picks.push(0); // vocabularies are sorted by count: code 0 is the most frequent value
             picks.sort_unstable();
             picks.dedup();
