@@ -233,3 +233,56 @@ pub fn drop_model(name: &str, version: Option<i32>) -> i64 {
     }
     n
 }
+
+/// Where a model came from, for retraining.
+pub struct ModelSource {
+    /// The source table's current OID (looked up by the stored OID, then by name); None if gone.
+    pub relid: Option<pg_sys::Oid>,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub options: serde_json::Value,
+}
+
+/// The source table, columns and options of a model's active (else newest) version.
+pub fn source_of(name: &str) -> Option<ModelSource> {
+    Spi::connect(|c| {
+        let t = c
+            .select(
+                "SELECT coalesce((SELECT oid FROM pg_catalog.pg_class WHERE oid = m.source_relid), to_regclass(m.source_table)::oid),
+                        m.source_table, m.columns, m.options
+                 FROM gnsm.models m WHERE m.name = $1 ORDER BY m.is_active DESC, m.version DESC LIMIT 1",
+                None,
+                &[name.into()],
+            )?
+            .first();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        Ok::<_, pgrx::spi::Error>(Some(ModelSource {
+            relid: t.get::<pg_sys::Oid>(1)?,
+            table: t.get::<String>(2)?.unwrap_or_default(),
+            columns: t.get::<Vec<String>>(3)?.unwrap_or_default(),
+            options: t.get::<JsonB>(4)?.map(|j| j.0).unwrap_or(serde_json::Value::Null),
+        }))
+    })
+    .unwrap_or_else(|e| spi_fail("reading the model's source", e))
+}
+
+/// Deletes all but the `keep` newest versions of a model, never the active one; returns how many.
+pub fn prune(name: &str, keep: usize) -> i64 {
+    Spi::connect_mut(|c| {
+        let t = c
+            .update(
+                "WITH d AS (DELETE FROM gnsm.models WHERE name = $1 AND NOT is_active AND version NOT IN
+                              (SELECT version FROM gnsm.models WHERE name = $1 ORDER BY version DESC LIMIT $2)
+                            RETURNING 1)
+                 SELECT count(*) FROM d",
+                None,
+                &[name.into(), (keep as i64).into()],
+            )?
+            .first();
+        t.get::<i64>(1)
+    })
+    .unwrap_or_else(|e| spi_fail("pruning old versions", e))
+    .unwrap_or(0)
+}

@@ -24,12 +24,15 @@ pub struct TrainOptions {
     pub name: Option<String>,
     pub config: TrainConfig,
     pub activate: Activate,
+    /// After storing, keep only this many newest versions (plus the active one); 0 keeps all.
+    pub keep_versions: usize,
 }
 
 /// Keys accepted in `options`, in the order the README documents them.
 pub const VALID_KEYS: &[&str] = &[
     "name",
     "activate",
+    "keep_versions",
     "width",
     "depth",
     "steps",
@@ -95,8 +98,12 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> TrainOptions {
             Some("for example '{\"steps\": 1000, \"seed\": 7}'"),
         ),
     };
-    let mut out =
-        TrainOptions { name: None, config: TrainConfig { threads: default_threads, ..TrainConfig::default() }, activate: Activate::Always };
+    let mut out = TrainOptions {
+        name: None,
+        config: TrainConfig { threads: default_threads, ..TrainConfig::default() },
+        activate: Activate::Always,
+        keep_versions: 0,
+    };
     let c = &mut out.config;
     for (key, v) in obj {
         match key.as_str() {
@@ -112,6 +119,7 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> TrainOptions {
                     _ => bad(key, "one of \"always\", \"if_better\", \"never\"", v),
                 }
             }
+            "keep_versions" => out.keep_versions = uint(key, v),
             "width" => c.width = uint(key, v),
             "depth" => c.depth = uint(key, v),
             "steps" => c.steps = uint(key, v),
@@ -154,6 +162,7 @@ pub fn to_json(o: &TrainOptions) -> Value {
     serde_json::json!({
         "name": o.name,
         "activate": match o.activate { Activate::Always => "always", Activate::IfBetter => "if_better", Activate::Never => "never" },
+        "keep_versions": o.keep_versions,
         "width": c.width, "depth": c.depth, "steps": c.steps, "max_seconds": c.max_seconds,
         "batch_size": c.batch_size, "lr": c.lr, "lr_min": c.lr_min, "weight_decay": c.weight_decay,
         "ema_decay": c.ema_decay, "grad_clip": c.grad_clip, "seed": c.seed, "threads": c.threads,

@@ -299,3 +299,25 @@ fn test_sql_auroc_matches_core_evaluation_on_real_data() {
     assert!((sql_auroc - core_auroc).abs() < 1e-9, "SQL AUROC {sql_auroc} vs core {core_auroc}");
     assert!(core_auroc > 0.5, "AUROC {core_auroc}");
 }
+
+#[pg_test]
+fn test_retrain_reuses_columns_and_options_and_prunes_old_versions() {
+    make_dependent_table("dep8");
+    train("dep8");
+    Spi::run("INSERT INTO dep8 SELECT g, 'a1', 'b1', 'c0', false FROM generate_series(1000, 1100) g").unwrap();
+    let (v, rows) = Spi::get_two::<i32, i64>("SELECT version, train_rows FROM gnsm_retrain('dep8')").unwrap();
+    assert_eq!((v, rows), (Some(2), Some(701)));
+    let (cols, width) = Spi::get_two::<Vec<String>, i64>("SELECT columns, (options->>'width')::bigint FROM gnsm.models WHERE name = 'dep8' AND version = 2").unwrap();
+    assert_eq!(cols.unwrap(), vec!["a", "b", "c"]);
+    assert_eq!(width, Some(16));
+    // overrides apply; keep_versions = 2 drops version 1
+    Spi::run(r#"SELECT gnsm_retrain('dep8', '{"keep_versions": 2, "seed": 5}')"#).unwrap();
+    let versions = Spi::get_one::<Vec<i32>>("SELECT array_agg(version ORDER BY version) FROM gnsm.models WHERE name = 'dep8'").unwrap().unwrap();
+    assert_eq!(versions, vec![2, 3]);
+    // if_better keeps the active version when the new one validates worse (never better than itself: equal passes)
+    Spi::run(r#"SELECT gnsm_retrain('dep8', '{"activate": "never"}')"#).unwrap();
+    assert_eq!(Spi::get_one::<i32>("SELECT version FROM gnsm.models WHERE name = 'dep8' AND is_active").unwrap(), Some(3));
+    assert_fails("SELECT gnsm_retrain('nope')", "42704", "\"nope\" does not exist");
+    Spi::run("DROP TABLE dep8").unwrap();
+    assert_fails("SELECT gnsm_retrain('dep8')", "55000", "no longer exists");
+}

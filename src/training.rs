@@ -10,6 +10,7 @@ use gnsm_core::encoding::{CodedTable, Encoder};
 use gnsm_core::model::Model;
 use gnsm_core::train::{Hooks, Progress};
 use gnsm_core::Error;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation, PgSqlErrorCode};
 use std::time::Instant;
@@ -96,21 +97,12 @@ pub fn metrics_json(model: &Model, source_rows: u64, sampled: bool, total_second
     })
 }
 
-/// Trains a model on the given columns of a table and stores it as a new version of the model
-/// named in the options (default: the table's name). Returns the new version's identity.
-#[pg_extern(volatile, parallel_unsafe)]
-fn gnsm_train(
-    table: PgRelation,
-    columns: default!(Option<Vec<Option<String>>>, "NULL"),
-    options: default!(Option<JsonB>, "'{}'"),
-) -> TableIterator<
-    'static,
-    (name!(model, String), name!(version, i32), name!(active, bool), name!(train_rows, i64), name!(seconds, f64), name!(val_loss, f64)),
-> {
+/// What `gnsm_train` and `gnsm_retrain` return.
+type TrainedRow = (String, i32, bool, i64, f64, f64);
+
+/// Reads the table, trains, stores a new version and applies the retention policy.
+fn train_and_store(relid: pg_sys::Oid, columns: Option<Vec<Option<String>>>, opts: TrainOptions) -> TrainedRow {
     let started = Instant::now();
-    let relid = table.oid();
-    drop(table);
-    let opts = options::parse(options.as_ref().map(|j| &j.0), gucs::threads());
     let source: Source = table::resolve(relid, columns);
     let name = opts.name.clone().unwrap_or_else(|| source.relname.clone());
     let read = table::read(&source, gucs::max_train_rows(), gucs::max_categories(), opts.config.seed);
@@ -149,7 +141,67 @@ fn gnsm_train(
         model.report.steps,
         if active { ", now active" } else { "" }
     );
-    TableIterator::once((name, version, active, train_rows, seconds, val_loss))
+    if opts.keep_versions > 0 {
+        let dropped = catalog::prune(&name, opts.keep_versions);
+        if dropped > 0 {
+            notice!("gnsm: dropped {dropped} old version(s) of \"{name}\" (keep_versions = {})", opts.keep_versions);
+        }
+    }
+    (name, version, active, train_rows, seconds, val_loss)
+}
+
+/// Trains a model on the given columns of a table and stores it as a new version of the model
+/// named in the options (default: the table's name). Returns the new version's identity.
+#[pg_extern(volatile, parallel_unsafe)]
+fn gnsm_train(
+    table: PgRelation,
+    columns: default!(Option<Vec<Option<String>>>, "NULL"),
+    options: default!(Option<JsonB>, "'{}'"),
+) -> TableIterator<
+    'static,
+    (name!(model, String), name!(version, i32), name!(active, bool), name!(train_rows, i64), name!(seconds, f64), name!(val_loss, f64)),
+> {
+    let relid = table.oid();
+    drop(table);
+    let opts = options::parse(options.as_ref().map(|j| &j.0), gucs::threads());
+    TableIterator::once(train_and_store(relid, columns, opts))
+}
+
+/// Retrains a model on its source table's current rows, with the columns and options of its
+/// active (or else newest) version, overridden by `options`; stores a new version.
+#[pg_extern(volatile, parallel_unsafe)]
+fn gnsm_retrain(
+    model: &str,
+    options: default!(Option<JsonB>, "'{}'"),
+) -> TableIterator<
+    'static,
+    (name!(model, String), name!(version, i32), name!(active, bool), name!(train_rows, i64), name!(seconds, f64), name!(val_loss, f64)),
+> {
+    let Some(src) = catalog::source_of(model) else { catalog::raise_unknown(model, "does not exist") };
+    let Some(relid) = src.relid else {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("gnsm model \"{model}\" has no source table: its source \"{}\" no longer exists", src.table),
+            None,
+            Some("train a new model with gnsm_train on the table that now holds the rows"),
+        )
+    };
+    // stored options first, then the caller's overrides; the name stays the model's
+    let mut merged = match src.options {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    if let Some(JsonB(serde_json::Value::Object(over))) = options {
+        merged.extend(over);
+    } else if let Some(JsonB(other)) = options {
+        if !other.is_null() {
+            options::parse(Some(&other), 1);
+        }
+    }
+    merged.insert("name".into(), serde_json::Value::String(model.to_string()));
+    let opts = options::parse(Some(&serde_json::Value::Object(merged)), gucs::threads());
+    let columns = Some(src.columns.into_iter().map(Some).collect());
+    TableIterator::once(train_and_store(relid, columns, opts))
 }
 
 /// The 101 training-score percentiles (0%, 1%, ..., 100%) stored in the catalog.
