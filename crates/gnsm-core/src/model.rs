@@ -2,7 +2,8 @@
 //!
 //! Format: `b"GNSM"` magic, `u16` little-endian format version, `u64` little-endian FNV-1a checksum
 //! of the payload, then the payload: bincode 1.x (fixed-width integers, little-endian) of
-//! `ModelPayloadV1`. Readers for every released format version are kept; a new field means a new
+//! `ModelPayloadV2` (version 2, which added the feature-kind fields of `TrainConfig`) or
+//! `ModelPayloadV1` (version 1, read as the paper's feature set). Readers for every released format version are kept; a new field means a new
 //! version. Truncated, corrupted or foreign bytes give `Error::CorruptModel`, never a panic.
 
 use crate::baselines::IndepNll;
@@ -40,9 +41,9 @@ pub struct Model {
     pub score_quantiles: Vec<f64>,
 }
 
-/// What format version 1 stores.
+/// What format version 2 stores.
 #[derive(Serialize, Deserialize)]
-struct ModelPayloadV1 {
+struct ModelPayloadV2 {
     encoder: Encoder,
     net_config: NetConfig,
     fourier: Vec<f32>,
@@ -52,6 +53,75 @@ struct ModelPayloadV1 {
     config: TrainConfig,
     report: TrainReport,
     score_quantiles: Vec<f64>,
+}
+
+/// What format version 1 stores: as version 2, with the training options of that release.
+#[derive(Deserialize)]
+struct ModelPayloadV1 {
+    encoder: Encoder,
+    net_config: NetConfig,
+    fourier: Vec<f32>,
+    ema_params: Vec<f32>,
+    head: DensityHead,
+    frequency: Option<IndepNll>,
+    config: TrainConfigV1,
+    report: TrainReport,
+    score_quantiles: Vec<f64>,
+}
+
+/// `TrainConfig` as format version 1 wrote it (field order matters to bincode).
+#[derive(Deserialize)]
+struct TrainConfigV1 {
+    width: usize,
+    depth: usize,
+    steps: usize,
+    max_seconds: f64,
+    batch_size: usize,
+    lr: f32,
+    lr_min: f32,
+    weight_decay: f32,
+    ema_decay: f32,
+    grad_clip: f32,
+    seed: u64,
+    threads: usize,
+    val_fraction: f64,
+    max_val_rows: usize,
+    evals: usize,
+    denoise: bool,
+    frequency_feature: bool,
+    gmm_components: Vec<usize>,
+    max_head_rows: usize,
+}
+
+impl TrainConfigV1 {
+    /// The same options in today's struct; version 1 models used the paper's feature set.
+    fn upgrade(self) -> TrainConfig {
+        TrainConfig {
+            width: self.width,
+            depth: self.depth,
+            steps: self.steps,
+            max_seconds: self.max_seconds,
+            batch_size: self.batch_size,
+            lr: self.lr,
+            lr_min: self.lr_min,
+            weight_decay: self.weight_decay,
+            ema_decay: self.ema_decay,
+            grad_clip: self.grad_clip,
+            seed: self.seed,
+            threads: self.threads,
+            val_fraction: self.val_fraction,
+            max_val_rows: self.max_val_rows,
+            evals: self.evals,
+            denoise: self.denoise,
+            frequency_feature: self.frequency_feature,
+            gmm_components: self.gmm_components,
+            max_head_rows: self.max_head_rows,
+            signal_min: 1.0,
+            signal_max: 1.0,
+            norm_features: true,
+            dsm_draws: 0,
+        }
+    }
 }
 
 /// FNV-1a 64-bit: detects corrupted payloads that would otherwise deserialize into garbage.
@@ -130,7 +200,7 @@ impl Model {
 
     /// Serialises the model in the current format version.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = ModelPayloadV1 {
+        let payload = ModelPayloadV2 {
             encoder: self.features.encoder.clone(),
             net_config: self.features.network.config,
             fourier: self.features.network.fourier.clone(),
@@ -162,28 +232,49 @@ impl Model {
         if fnv1a(body) != checksum {
             return Err(corrupt(format!("checksum mismatch ({} payload bytes): the model bytes are truncated or damaged", body.len())));
         }
-        match version {
+        let p: ModelPayloadV2 = match version {
+            2 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 2 payload: {e}")))?,
             1 => {
                 let p: ModelPayloadV1 =
                     bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 1 payload: {e}")))?;
-                let mut encoder = p.encoder;
-                encoder.rebuild_indexes();
-                if encoder.input_dim() != p.net_config.input_dim {
-                    return Err(corrupt("vocabulary and network disagree on the input width".into()));
+                ModelPayloadV2 {
+                    encoder: p.encoder,
+                    net_config: p.net_config,
+                    fourier: p.fourier,
+                    ema_params: p.ema_params,
+                    head: p.head,
+                    frequency: p.frequency,
+                    config: p.config.upgrade(),
+                    report: p.report,
+                    score_quantiles: p.score_quantiles,
                 }
-                let network = Network::from_parts(p.net_config, p.fourier, p.ema_params)
-                    .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
-                let features = FeatureMap::new(encoder, network, p.frequency, p.config.denoise).with_kinds(
-                    p.config.norm_features,
-                    p.config.dsm_draws,
-                    logit_scales(p.config.signal_min, p.config.signal_max),
-                );
-                Ok(Model { features, head: p.head, config: p.config, report: p.report, score_quantiles: p.score_quantiles })
             }
             v => Err(corrupt(format!(
                 "model format version {v} is newer than this build reads (up to {MODEL_FORMAT_VERSION}); upgrade the gnsm extension"
-            ))),
+            )))?,
+        };
+        let mut encoder = p.encoder;
+        encoder.rebuild_indexes();
+        if encoder.input_dim() != p.net_config.input_dim {
+            return Err(corrupt("vocabulary and network disagree on the input width".into()));
         }
+        if p.config.validate().is_err() {
+            return Err(corrupt("stored training options are out of range".into()));
+        }
+        let network = Network::from_parts(p.net_config, p.fourier, p.ema_params)
+            .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
+        if p.frequency.as_ref().is_some_and(|f| f.n_cols() != encoder.n_cols()) {
+            return Err(corrupt("frequency model and vocabulary disagree on the column count".into()));
+        }
+        let features = FeatureMap::new(encoder, network, p.frequency, p.config.denoise).with_kinds(
+            p.config.norm_features,
+            p.config.dsm_draws,
+            logit_scales(p.config.signal_min, p.config.signal_max),
+        );
+        if p.head.dim() != features.n_features() {
+            return Err(corrupt("density head and feature map disagree on the feature count".into()));
+        }
+        Ok(Model { features, head: p.head, config: p.config, report: p.report, score_quantiles: p.score_quantiles })
     }
 }
 
