@@ -38,7 +38,9 @@ SELECT name, version, is_active, source_table, columns, column_types, vocab_size
        pg_size_pretty(octet_length(model)::bigint) AS size
 FROM gnsm.models;
 COMMENT ON VIEW gnsm.model_list IS 'gnsm models without their bytes';
-GRANT SELECT ON gnsm.model_list TO PUBLIC;
--- reading models (scoring) is open to everyone; training, activating and dropping write the
--- catalog and need explicit grants: GRANT INSERT, UPDATE, DELETE ON gnsm.models TO some_role
-GRANT SELECT ON gnsm.models TO PUBLIC;
+-- Privileges are ordinary grants (README "Privileges"). Nothing is granted to PUBLIC: model bytes
+-- hold the source table's values (the vocabulary), so reading them is as sensitive as reading the
+-- table. Scoring needs SELECT on gnsm.models; training, activating and dropping also need
+-- INSERT, UPDATE, DELETE; gnsm.model_list shows metadata without bytes.
+REVOKE ALL ON gnsm.models FROM PUBLIC;
+REVOKE ALL ON gnsm.model_list FROM PUBLIC;

@@ -246,6 +246,19 @@ fn test_scoring_runs_in_parallel_workers() {
 }
 
 #[pg_test]
+fn test_scoring_needs_select_on_the_catalog() {
+    make_dependent_table("priv");
+    train("priv");
+    Spi::run("CREATE ROLE gnsm_reader; GRANT SELECT ON priv TO gnsm_reader; GRANT USAGE ON SCHEMA public TO gnsm_reader").unwrap();
+    Spi::run("SET LOCAL ROLE gnsm_reader").unwrap();
+    assert_fails("SELECT gnsm_score(p) FROM priv p", "42501", "permission denied for table models");
+    assert_fails("SELECT gnsm_drop('priv')", "42501", "permission denied for table models");
+    Spi::run("RESET ROLE; GRANT SELECT ON gnsm.models TO gnsm_reader; SET LOCAL ROLE gnsm_reader").unwrap();
+    assert_eq!(Spi::get_one::<i64>("SELECT count(gnsm_score(p)) FROM priv p").unwrap(), Some(600));
+    assert_fails("SELECT gnsm_drop('priv')", "42501", "permission denied for table models");
+}
+
+#[pg_test]
 fn test_training_uses_the_callers_privileges() {
     make_dependent_table("secret");
     Spi::run("CREATE ROLE gnsm_nobody; GRANT INSERT, UPDATE ON gnsm.models TO gnsm_nobody; SET LOCAL ROLE gnsm_nobody").unwrap();
