@@ -52,6 +52,10 @@ pub const VALID_KEYS: &[&str] = &[
     "frequency_feature",
     "gmm_components",
     "max_head_rows",
+    "signal_min",
+    "signal_max",
+    "norm_features",
+    "dsm_draws",
 ];
 
 /// Raises "invalid option" naming the key and what was expected.
@@ -142,6 +146,10 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> TrainOptions {
                 c.gmm_components = arr.iter().map(|x| uint(key, x)).collect();
             }
             "max_head_rows" => c.max_head_rows = uint(key, v),
+            "signal_min" => c.signal_min = num(key, v) as f32,
+            "signal_max" => c.signal_max = num(key, v) as f32,
+            "norm_features" => c.norm_features = boolean(key, v),
+            "dsm_draws" => c.dsm_draws = uint(key, v),
             other => raise(
                 PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
                 format!("unknown gnsm option \"{other}\""),
@@ -169,5 +177,7 @@ pub fn to_json(o: &TrainOptions) -> Value {
         "val_fraction": c.val_fraction, "max_val_rows": c.max_val_rows, "evals": c.evals,
         "denoise": c.denoise, "frequency_feature": c.frequency_feature,
         "gmm_components": c.gmm_components, "max_head_rows": c.max_head_rows,
+        "signal_min": c.signal_min, "signal_max": c.signal_max, "norm_features": c.norm_features,
+        "dsm_draws": c.dsm_draws,
     })
 }

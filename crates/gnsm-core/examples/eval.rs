@@ -61,6 +61,7 @@ fn parse_args() -> Result<Args, String> {
             "--max-seconds" => a.config.max_seconds = num(&val)?,
             "--batch" => a.config.batch_size = num(&val)? as usize,
             "--lr" => a.config.lr = num(&val)? as f32,
+            "--max-head-rows" => a.config.max_head_rows = num(&val)? as usize,
             "--threads" => a.config.threads = num(&val)? as usize,
             "--ema" => a.config.ema_decay = num(&val)? as f32,
             "--signal-min" => a.config.signal_min = num(&val)? as f32,
@@ -186,8 +187,8 @@ fn main() {
     if let Some(path) = args.json {
         let c = &args.config;
         let body = format!(
-            "{{\"config\":{{\"width\":{},\"depth\":{},\"steps\":{},\"max_seconds\":{},\"batch_size\":{},\"lr\":{},\"threads\":{},\"denoise\":{},\"frequency_feature\":{}}},\n\"results\":[\n{}\n]}}\n",
-            c.width, c.depth, c.steps, c.max_seconds, c.batch_size, c.lr, c.threads, c.denoise, c.frequency_feature, json_rows.join(",\n")
+            "{{\"config\":{{\"width\":{},\"depth\":{},\"steps\":{},\"max_seconds\":{},\"batch_size\":{},\"lr\":{},\"threads\":{},\"denoise\":{},\"frequency_feature\":{},\"norm_features\":{},\"dsm_draws\":{},\"signal_min\":{},\"signal_max\":{},\"max_head_rows\":{}}},\n\"results\":[\n{}\n]}}\n",
+            c.width, c.depth, c.steps, c.max_seconds, c.batch_size, c.lr, c.threads, c.denoise, c.frequency_feature, c.norm_features, c.dsm_draws, c.signal_min, c.signal_max, c.max_head_rows, json_rows.join(",\n")
         );
         std::fs::write(&path, body).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }

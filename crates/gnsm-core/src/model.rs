@@ -249,9 +249,11 @@ impl Model {
                     score_quantiles: p.score_quantiles,
                 }
             }
-            v => Err(corrupt(format!(
-                "model format version {v} is newer than this build reads (up to {MODEL_FORMAT_VERSION}); upgrade the gnsm extension"
-            )))?,
+            v => {
+                return Err(corrupt(format!(
+                    "model format version {v} is newer than this build reads (up to {MODEL_FORMAT_VERSION}); upgrade the gnsm extension"
+                )))
+            }
         };
         let mut encoder = p.encoder;
         encoder.rebuild_indexes();

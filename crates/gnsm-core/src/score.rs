@@ -1,6 +1,11 @@
 //! Anomaly scoring (method §6): the 20-level score-norm vector of the clean (optionally denoised)
-//! row, the density head on top of it, batch scoring over distinct rows, percentiles and
+//! row, the 20 per-level denoising losses of the row under fixed noise, the independent-columns
+//! NLL, the density head on top of them, batch scoring over distinct rows, percentiles and
 //! per-column explanations.
+//!
+//! Feature layout: `[norms (20, if norm_features) | denoising losses (20, if dsm_draws > 0) |
+//! IndepNLL (1, if frequency_feature)]`. The denoising losses use noise drawn once from a fixed
+//! seed (the same for every row), so scores are deterministic and identical rows score alike.
 
 use crate::baselines::IndepNll;
 use crate::encoding::Encoder;
