@@ -129,12 +129,15 @@ fn first_key(sql: &str, args: &[DatumWithOid], what: &str) -> Option<ModelKey> {
 }
 
 /// The active model for rows of relation `relid`, matched by OID and then by name (OIDs change
-/// across dump and restore); the most recently trained one wins.
+/// across dump and restore). Among several, the one named after the table (gnsm_train's default
+/// name) wins, then the most recently trained.
 pub fn active_for_relation(relid: pg_sys::Oid) -> Option<ModelKey> {
     first_key(
         "SELECT name, version, xmin::text || ctid::text FROM gnsm.models
          WHERE is_active AND (source_relid = $1 OR source_table = $1::regclass::text)
-         ORDER BY (source_relid = $1) DESC NULLS LAST, created_at DESC, name LIMIT 1",
+         ORDER BY (source_relid = $1) DESC NULLS LAST,
+                  name = (SELECT relname::text FROM pg_catalog.pg_class WHERE oid = $1) DESC,
+                  created_at DESC, name LIMIT 1",
         &[relid.into()],
         "finding the table's model",
     )

@@ -66,6 +66,11 @@ fn test_train_stores_an_active_version_and_scores_planted_rows_highest() {
     .unwrap()
     .unwrap();
     assert!(worst <= 36, "a planted row ranked {worst}");
+    // a newer model on the same table, not named after it, does not take over gnsm_score(d)
+    let before = Spi::get_one::<f64>("SELECT gnsm_score(d) FROM dep d WHERE id = 1").unwrap().unwrap();
+    Spi::run(&format!("SELECT gnsm_train('dep', ARRAY['a','b'], '{}')", FAST.replace("\"seed\": 1", "\"seed\": 9, \"name\": \"dep_ab\""))).unwrap();
+    assert_eq!(Spi::get_one::<f64>("SELECT gnsm_score(d) FROM dep d WHERE id = 1").unwrap().unwrap(), before);
+    assert_ne!(Spi::get_one::<f64>("SELECT gnsm_score(d, 'dep_ab') FROM dep d WHERE id = 1").unwrap().unwrap(), before);
 }
 
 #[pg_test]
