@@ -339,3 +339,14 @@ fn test_retrain_reuses_columns_and_options_and_prunes_old_versions() {
     Spi::run("DROP TABLE dep8").unwrap();
     assert_fails("SELECT gnsm_retrain('dep8')", "55000", "no longer exists");
 }
+
+#[pg_test]
+fn test_training_samples_above_max_train_rows() {
+    make_dependent_table("big");
+    Spi::run("SET LOCAL gnsm.max_train_rows = 200").unwrap();
+    let rows = Spi::get_one::<i64>(&format!("SELECT train_rows FROM gnsm_train('big', ARRAY['a','b','c'], '{FAST}')")).unwrap();
+    assert_eq!(rows, Some(200));
+    let (sampled, source_rows) =
+        Spi::get_two::<bool, i64>("SELECT (metrics->>'sampled')::bool, (metrics->>'source_rows')::bigint FROM gnsm.models WHERE name = 'big'").unwrap();
+    assert_eq!((sampled, source_rows), (Some(true), Some(600)));
+}
