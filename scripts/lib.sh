@@ -12,10 +12,11 @@ export DEBIAN_FRONTEND=noninteractive
 # say MESSAGE: a progress line on stderr, so stdout stays the runners' own output.
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# ensure_packages: PostgreSQL 15 server + headers, clang for bindgen, sudo for --runas.
+# ensure_packages: PostgreSQL 15 server + headers, clang for bindgen, sudo for --runas, pg_cron
+# for the scheduled-retraining test.
 ensure_packages() {
     local missing=()
-    for p in postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang pkg-config sudo; do
+    for p in postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron libclang-dev clang pkg-config sudo; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
     done
     if ((${#missing[@]})); then

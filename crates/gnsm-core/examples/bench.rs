@@ -152,7 +152,7 @@ fn main() {
     let mut seen = std::collections::HashSet::new();
     let distinct: Vec<usize> = (0..table.n_rows).filter(|&i| seen.insert(table.row(i).to_vec())).take(5000).collect();
     let sample = table.select(&distinct);
-    let per_row = (LEVELS as f64 + 1.0) * model.features.network.config.forward_flops_per_row();
+    let per_row = model.features.forwards_per_row() as f64 * model.features.network.config.forward_flops_per_row();
     for threads in [1usize, 2] {
         let p = build_pool(threads).expect("pool");
         let t = Instant::now();
@@ -161,8 +161,9 @@ fn main() {
         let gflops = per_row * scores.len() as f64 / secs / 1e9;
         let peak = if threads == 1 { peak1 } else { peak2 };
         println!(
-            "score W=256 B=4, {} distinct rows, {threads} thread(s): {:.0} rows/s, {:.1} MFLOP/row, {gflops:.1} GFLOP/s = {:.0}% of peak",
+            "score W=256 B=4, {} distinct rows, {} forward passes/row, {threads} thread(s): {:.0} rows/s, {:.1} MFLOP/row, {gflops:.1} GFLOP/s = {:.0}% of peak",
             scores.len(),
+            model.features.forwards_per_row(),
             scores.len() as f64 / secs,
             per_row / 1e6,
             100.0 * gflops / peak

@@ -274,6 +274,12 @@ impl FeatureMap {
         FeaturePass { features, mean_probs, shares }
     }
 
+    /// Network forward passes one row costs (denoise step, 20 norm levels, 20 levels per draw).
+    pub fn forwards_per_row(&self) -> usize {
+        let norms = if self.norms { LEVELS + usize::from(self.denoise) } else { 0 };
+        norms + LEVELS * self.dsm_draws
+    }
+
     /// Length of the density head's feature vector.
     pub fn n_features(&self) -> usize {
         LEVELS * (usize::from(self.norms) + usize::from(self.dsm_draws > 0)) + usize::from(self.frequency.is_some())
