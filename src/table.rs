@@ -210,7 +210,6 @@ pub fn read(source: &Source, max_rows: usize, max_categories: usize, seed: u64) 
         }
         Ok(())
     });
-    let _ = m;
     if let Err(e) = result {
         raise_core(e, &format!("gnsm_train on \"{}\"", source.display));
     }

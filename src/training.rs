@@ -191,12 +191,11 @@ fn gnsm_retrain(
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
     };
-    if let Some(JsonB(serde_json::Value::Object(over))) = options {
-        merged.extend(over);
-    } else if let Some(JsonB(other)) = options {
-        if !other.is_null() {
-            options::parse(Some(&other), 1);
-        }
+    match options.map(|j| j.0) {
+        Some(serde_json::Value::Object(over)) => merged.extend(over),
+        None | Some(serde_json::Value::Null) => {}
+        // not an object: let the parser raise its usual error
+        Some(other) => drop(options::parse(Some(&other), 1)),
     }
     merged.insert("name".into(), serde_json::Value::String(model.to_string()));
     let opts = options::parse(Some(&serde_json::Value::Object(merged)), gucs::threads());
