@@ -216,18 +216,11 @@ pub fn activate(name: &str, version: i32) {
 /// Deletes one version or (version NULL) every version of a model; returns how many were deleted.
 pub fn drop_model(name: &str, version: Option<i32>) -> i64 {
     lock_name(name);
-    let n: i64 = Spi::connect_mut(|c| {
-        let t = c
-            .update(
-                "WITH d AS (DELETE FROM gnsm.models WHERE name = $1 AND ($2::int IS NULL OR version = $2) RETURNING 1) SELECT count(*) FROM d",
-                None,
-                &[name.into(), version.into()],
-            )?
-            .first();
-        t.get::<i64>(1)
-    })
-    .unwrap_or_else(|e| spi_fail("dropping", e))
-    .unwrap_or(0);
+    let n = count_deleted(
+        "WITH d AS (DELETE FROM gnsm.models WHERE name = $1 AND ($2::int IS NULL OR version = $2) RETURNING 1) SELECT count(*) FROM d",
+        &[name.into(), version.into()],
+        "dropping",
+    );
     if n == 0 {
         match version {
             Some(v) => raise_unknown(name, &format!("has no version {v}")),
@@ -273,19 +266,17 @@ pub fn source_of(name: &str) -> Option<ModelSource> {
 
 /// Deletes all but the `keep` newest versions of a model, never the active one; returns how many.
 pub fn prune(name: &str, keep: usize) -> i64 {
-    Spi::connect_mut(|c| {
-        let t = c
-            .update(
-                "WITH d AS (DELETE FROM gnsm.models WHERE name = $1 AND NOT is_active AND version NOT IN
-                              (SELECT version FROM gnsm.models WHERE name = $1 ORDER BY version DESC LIMIT $2)
-                            RETURNING 1)
-                 SELECT count(*) FROM d",
-                None,
-                &[name.into(), (keep as i64).into()],
-            )?
-            .first();
-        t.get::<i64>(1)
-    })
-    .unwrap_or_else(|e| spi_fail("pruning old versions", e))
-    .unwrap_or(0)
+    count_deleted(
+        "WITH d AS (DELETE FROM gnsm.models WHERE name = $1 AND NOT is_active AND version NOT IN
+                      (SELECT version FROM gnsm.models WHERE name = $1 ORDER BY version DESC LIMIT $2)
+                    RETURNING 1)
+         SELECT count(*) FROM d",
+        &[name.into(), (keep as i64).into()],
+        "pruning old versions",
+    )
+}
+
+/// Runs a `WITH d AS (DELETE ... RETURNING 1) SELECT count(*) FROM d` statement; returns the count.
+fn count_deleted(sql: &str, args: &[DatumWithOid], what: &str) -> i64 {
+    Spi::connect_mut(|c| c.update(sql, None, args)?.first().get::<i64>(1)).unwrap_or_else(|e| spi_fail(what, e)).unwrap_or(0)
 }
