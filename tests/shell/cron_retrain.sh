@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scheduled retraining with pg_cron: a job retrains every minute; within about a minute a new
 # version appears and becomes active. pg_cron 1.4 (Debian 12) schedules by the minute, so this
-# test waits up to 75 s.
+# test waits up to 90 s.
 set -euo pipefail
 psql_q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 if [ "$(psql_q -d postgres -c "SHOW shared_preload_libraries")" != "pg_cron" ]; then
@@ -17,7 +17,7 @@ SELECT count(*) FROM gnsm_train('events', ARRAY['kind', 'color'], '{"width": 16,
 SQL
 job=$(psql_q -d postgres -c "SELECT cron.schedule_in_database('gnsm-retrain-test', '* * * * *', \$\$SELECT gnsm_retrain('events')\$\$, 'gnsm_cron')")
 state=""
-for _ in $(seq 1 75); do
+for _ in $(seq 1 90); do
     state=$(psql_q -d gnsm_cron -c "SELECT count(*) || '/' || coalesce(max(version) FILTER (WHERE is_active), 0) FROM gnsm.models")
     case "$state" in 1/1) sleep 1 ;; *) break ;; esac
 done
