@@ -6,7 +6,7 @@ use crate::errors::{raise, OrRaise};
 use crate::gucs;
 use crate::options;
 use crate::training::fit_with_progress;
-use crate::values::{is_categorical_type, type_name, OutputFn};
+use crate::values::{is_categorical_type, type_name, OutputFn, RowTuple};
 use gnsm_core::encoding::TableBuilder;
 use pgrx::prelude::*;
 use pgrx::{AggregateName, AnyElement, Internal, JsonB, PgSqlErrorCode};
@@ -31,10 +31,9 @@ fn accumulate(state: &mut AggState, row: AnyElement, options: Option<serde_json:
                 Some("aggregate whole rows: SELECT gnsm_train_agg(s) FROM (SELECT a, b FROM t) s"),
             );
         }
-        let header = pg_sys::pg_detoast_datum(row.datum().cast_mut_ptr()) as pg_sys::HeapTupleHeader;
-        let typid = pgrx::heap_tuple_header_get_type_id(header);
-        let typmod = pgrx::heap_tuple_header_get_typmod(header);
-        let tupdesc = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
+        let mut tuple = RowTuple::from_datum(row.datum());
+        let typid = tuple.typid;
+        let tupdesc = pg_sys::lookup_rowtype_tupdesc(typid, tuple.typmod);
         let natts = (*tupdesc).natts as usize;
         let attrs: Vec<(usize, String, pg_sys::Oid)> = (*tupdesc)
             .attrs
@@ -62,16 +61,10 @@ fn accumulate(state: &mut AggState, row: AnyElement, options: Option<serde_json:
             state.options = options;
             state.typid = typid;
         }
-        let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
-        tuple.t_len = pgrx::heap_tuple_header_get_datum_length(header) as u32;
-        tuple.t_data = header;
         let texts: Vec<Option<String>> = attrs
             .iter()
             .zip(state.outputs.iter_mut())
-            .map(|((attno, _, _), out)| {
-                pgrx::heap_getattr_raw(&mut tuple, std::num::NonZeroUsize::new(*attno).expect("1-based"), tupdesc)
-                    .map(|d| out.with_text(d, str::to_string))
-            })
+            .map(|((attno, _, _), out)| tuple.attr(*attno, tupdesc).map(|d| out.with_text(d, str::to_string)))
             .collect();
         pg_sys::DecrTupleDescRefCount(tupdesc);
         let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();

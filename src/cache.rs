@@ -8,7 +8,7 @@
 use crate::catalog::{self, ModelKey};
 use crate::errors::{raise, OrRaise};
 use crate::gucs;
-use crate::values::OutputFn;
+use crate::values::{OutputFn, RowTuple};
 use gnsm_core::model::Model;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
@@ -158,12 +158,6 @@ pub struct CallState {
     codes: Vec<u32>,
 }
 
-/// Reads the row type of a composite datum.
-unsafe fn row_header(datum: pg_sys::Datum) -> (pg_sys::HeapTupleHeader, pg_sys::Oid, i32) {
-    let header = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
-    (header, pgrx::heap_tuple_header_get_type_id(header), pgrx::heap_tuple_header_get_typmod(header))
-}
-
 /// Raises the error for a non-row argument.
 fn not_a_row(argtype: pg_sys::Oid) -> ! {
     raise(
@@ -188,7 +182,7 @@ impl CallState {
                 if !unsafe { pg_sys::type_is_rowtype(row.oid()) } {
                     not_a_row(row.oid());
                 }
-                let (_, typid, _) = unsafe { row_header(row.datum()) };
+                let typid = unsafe { RowTuple::from_datum(row.datum()) }.typid;
                 let relid = unsafe { pg_sys::get_typ_typrelid(typid) };
                 if relid == pg_sys::InvalidOid {
                     raise(
@@ -263,17 +257,13 @@ impl CallState {
             not_a_row(row.oid());
         }
         unsafe {
-            let (header, typid, typmod) = row_header(row.datum());
-            self.bind(typid, typmod, mcxt);
+            let mut tuple = RowTuple::from_datum(row.datum());
+            self.bind(tuple.typid, tuple.typmod, mcxt);
             let b = self.binding.as_mut().expect("bound above");
-            let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
-            tuple.t_len = pgrx::heap_tuple_header_get_datum_length(header) as u32;
-            tuple.t_data = header;
             self.codes.clear();
             let vocab = &self.model.model.features.encoder.columns;
             for ((&attnum, out), col) in b.attnums.iter().zip(b.outputs.iter_mut()).zip(vocab) {
-                let datum = pgrx::heap_getattr_raw(&mut tuple, std::num::NonZeroUsize::new(attnum).expect("1-based"), b.tupdesc);
-                let code = match datum {
+                let code = match tuple.attr(attnum, b.tupdesc) {
                     None => col.code(None),
                     Some(d) => out.with_text(d, |s| col.code(Some(s))),
                 };
@@ -290,17 +280,11 @@ impl CallState {
     pub fn row_texts(&mut self, row: &pgrx::AnyElement) -> Vec<Option<String>> {
         let Some(b) = self.binding.as_mut() else { return Vec::new() };
         unsafe {
-            let (header, _, _) = row_header(row.datum());
-            let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
-            tuple.t_len = pgrx::heap_tuple_header_get_datum_length(header) as u32;
-            tuple.t_data = header;
+            let mut tuple = RowTuple::from_datum(row.datum());
             b.attnums
                 .iter()
                 .zip(b.outputs.iter_mut())
-                .map(|(&attnum, out)| {
-                    pgrx::heap_getattr_raw(&mut tuple, std::num::NonZeroUsize::new(attnum).expect("1-based"), b.tupdesc)
-                        .map(|d| out.with_text(d, str::to_string))
-                })
+                .map(|(&attnum, out)| tuple.attr(attnum, b.tupdesc).map(|d| out.with_text(d, str::to_string)))
                 .collect()
         }
     }

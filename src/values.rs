@@ -73,3 +73,26 @@ pub fn relation_name(relid: pg_sys::Oid) -> String {
         }
     }
 }
+
+/// A composite datum as a heap tuple that `heap_getattr` can read, with its row type.
+pub struct RowTuple {
+    pub tuple: pg_sys::HeapTupleData,
+    pub typid: pg_sys::Oid,
+    pub typmod: i32,
+}
+
+impl RowTuple {
+    /// Detoasts a composite datum and wraps its header (the datum must be a row).
+    pub unsafe fn from_datum(datum: pg_sys::Datum) -> RowTuple {
+        let header = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+        let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
+        tuple.t_len = pgrx::heap_tuple_header_get_datum_length(header) as u32;
+        tuple.t_data = header;
+        RowTuple { tuple, typid: pgrx::heap_tuple_header_get_type_id(header), typmod: pgrx::heap_tuple_header_get_typmod(header) }
+    }
+
+    /// The raw datum of 1-based attribute `attnum` (None for NULL) under `tupdesc`.
+    pub unsafe fn attr(&mut self, attnum: usize, tupdesc: pg_sys::TupleDesc) -> Option<pg_sys::Datum> {
+        pgrx::heap_getattr_raw(&mut self.tuple, std::num::NonZeroUsize::new(attnum).expect("attribute numbers are 1-based"), tupdesc)
+    }
+}

@@ -2,7 +2,7 @@
 # pg_cancel_backend stops a running training within about a second: the client gets the cancel
 # error, nothing is stored, no worker thread survives and the session's server stays usable.
 set -euo pipefail
-psql_q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+# psql_q and active_backend come from tests/shell/common.bash (prepended by scripts/regress)
 psql_q -d postgres -c "DROP DATABASE IF EXISTS gnsm_cancel" -c "CREATE DATABASE gnsm_cancel"
 psql_q -d gnsm_cancel >/dev/null <<'SQL'
 CREATE EXTENSION gnsm;
@@ -14,12 +14,7 @@ PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -d gnsm_cancel \
     -c "SELECT gnsm_train('c', NULL, '{\"steps\": 10000000, \"max_seconds\": 3600, \"threads\": 2}')" \
     -c "SELECT pg_sleep(3)" > "$out" 2>&1 &
 client=$!
-pid=""
-for _ in $(seq 1 50); do
-    pid=$(psql_q -d gnsm_cancel -c "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT gnsm_train(''c''%' AND state = 'active' LIMIT 1")
-    [ -n "$pid" ] && break
-    sleep 0.2
-done
+pid=$(active_backend gnsm_cancel "SELECT gnsm_train(''c''%")
 [ -n "$pid" ] || { echo "cancel_backend: training backend not found"; exit 1; }
 sleep 2
 threads_during=$(ls "/proc/$pid/task" | wc -l)

@@ -2,7 +2,7 @@
 # Sessions that score keep working while retrains commit: 4 pgbench clients score for a bounded
 # time while 3 retrains commit; every transaction must succeed and the new versions must be seen.
 set -euo pipefail
-psql_q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+# psql_q and active_backend come from tests/shell/common.bash (prepended by scripts/regress)
 work="$(mktemp -d)"
 psql_q -d postgres -c "DROP DATABASE IF EXISTS gnsm_concurrency" -c "CREATE DATABASE gnsm_concurrency"
 psql_q -d gnsm_concurrency >/dev/null <<'SQL'

@@ -3,7 +3,7 @@
 # version appears and becomes active. pg_cron 1.4 (Debian 12) schedules by the minute, so this
 # test waits up to 90 s.
 set -euo pipefail
-psql_q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+# psql_q and active_backend come from tests/shell/common.bash (prepended by scripts/regress)
 if [ "$(psql_q -d postgres -c "SHOW shared_preload_libraries")" != "pg_cron" ]; then
     echo "cron_retrain: pg_cron is not preloaded (install postgresql-15-cron; scripts/regress preloads it)"
     exit 1

@@ -2,7 +2,7 @@
 # pg_dump then pg_restore into a new database keeps every model version, and scores before and
 # after are identical. Runs as postgres against the cluster given by PGHOST/PGPORT.
 set -euo pipefail
-psql_q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+# psql_q and active_backend come from tests/shell/common.bash (prepended by scripts/regress)
 dump="$(mktemp -d)/gnsm.dump"
 for db in gnsm_dump_src gnsm_dump_dst; do psql_q -d postgres -c "DROP DATABASE IF EXISTS $db"; done
 psql_q -d postgres -c "CREATE DATABASE gnsm_dump_src"

@@ -2,7 +2,7 @@
 # A backend killed with SIGKILL in the middle of training leaves the catalog as it was, and the
 # server recovers (crash recovery) and accepts connections again.
 set -euo pipefail
-psql_q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+# psql_q and active_backend come from tests/shell/common.bash (prepended by scripts/regress)
 psql_q -d postgres -c "DROP DATABASE IF EXISTS gnsm_kill" -c "CREATE DATABASE gnsm_kill"
 psql_q -d gnsm_kill >/dev/null <<'SQL'
 CREATE EXTENSION gnsm;
@@ -13,12 +13,7 @@ before=$(psql_q -d gnsm_kill -c "SELECT string_agg(name || ':' || version || ':'
 # a long training in the background; its backend pid comes from pg_stat_activity
 psql_q -d gnsm_kill -c "SELECT gnsm_train('k', NULL, '{\"steps\": 10000000, \"max_seconds\": 3600, \"threads\": 2}')" >/dev/null 2>&1 &
 client=$!
-pid=""
-for _ in $(seq 1 50); do
-    pid=$(psql_q -d gnsm_kill -c "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT gnsm_train(''k''%' AND state = 'active' LIMIT 1")
-    [ -n "$pid" ] && break
-    sleep 0.2
-done
+pid=$(active_backend gnsm_kill "SELECT gnsm_train(''k''%")
 [ -n "$pid" ] || { echo "kill_during_training: training backend not found"; exit 1; }
 sleep 2
 kill -KILL "$pid"
