@@ -12,6 +12,7 @@ mod catalog;
 mod errors;
 mod gucs;
 mod options;
+mod schedule;
 mod scoring;
 mod table;
 mod training;

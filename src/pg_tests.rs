@@ -350,3 +350,15 @@ fn test_training_samples_above_max_train_rows() {
         Spi::get_two::<bool, i64>("SELECT (metrics->>'sampled')::bool, (metrics->>'source_rows')::bigint FROM gnsm.models WHERE name = 'big'").unwrap();
     assert_eq!((sampled, source_rows), (Some(true), Some(600)));
 }
+
+#[pg_test]
+fn test_schedule_retrain_checks_model_options_and_pg_cron() {
+    make_dependent_table("sch");
+    train("sch");
+    assert_fails("SELECT gnsm_schedule_retrain('nope', '0 3 * * *')", "42704", "gnsm model \"nope\" does not exist");
+    assert_fails("SELECT gnsm_schedule_retrain('sch', '0 3 * * *', '{\"stepz\": 1}')", "22023", "unknown gnsm option \"stepz\"");
+    assert_fails("SELECT gnsm_schedule_retrain('sch', '0 3 * * *', '[1]')", "22023", "must be a JSON object");
+    // this test cluster has no pg_cron (tests/shell/cron_retrain.sh covers a cluster that has it)
+    assert_fails("SELECT gnsm_schedule_retrain('sch', '0 3 * * *')", "0A000", "needs the pg_cron extension");
+    assert_fails("SELECT gnsm_unschedule_retrain('sch')", "0A000", "needs the pg_cron extension");
+}

@@ -177,7 +177,7 @@ fn gnsm_retrain(
     'static,
     (name!(model, String), name!(version, i32), name!(active, bool), name!(train_rows, i64), name!(seconds, f64), name!(val_loss, f64)),
 > {
-    let Some(src) = catalog::source_of(model) else { catalog::raise_unknown(model, "does not exist") };
+    let (src, opts) = retrain_plan(model, options.map(|j| j.0));
     let Some(relid) = src.relid else {
         raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -186,12 +186,20 @@ fn gnsm_retrain(
             Some("train a new model with gnsm_train on the table that now holds the rows"),
         )
     };
+    let columns = Some(src.columns.into_iter().map(Some).collect());
+    TableIterator::once(train_and_store(relid, columns, opts))
+}
+
+/// What a retrain of `model` would do: its source and the stored options overridden by
+/// `overrides` (validated; raises on an unknown model or bad options).
+pub fn retrain_plan(model: &str, overrides: Option<serde_json::Value>) -> (catalog::ModelSource, options::TrainOptions) {
+    let Some(src) = catalog::source_of(model) else { catalog::raise_unknown(model, "does not exist") };
     // stored options first, then the caller's overrides; the name stays the model's
-    let mut merged = match src.options {
-        serde_json::Value::Object(m) => m,
+    let mut merged = match &src.options {
+        serde_json::Value::Object(m) => m.clone(),
         _ => serde_json::Map::new(),
     };
-    match options.map(|j| j.0) {
+    match overrides {
         Some(serde_json::Value::Object(over)) => merged.extend(over),
         None | Some(serde_json::Value::Null) => {}
         // not an object: let the parser raise its usual error
@@ -199,8 +207,7 @@ fn gnsm_retrain(
     }
     merged.insert("name".into(), serde_json::Value::String(model.to_string()));
     let opts = options::parse(Some(&serde_json::Value::Object(merged)), gucs::threads());
-    let columns = Some(src.columns.into_iter().map(Some).collect());
-    TableIterator::once(train_and_store(relid, columns, opts))
+    (src, opts)
 }
 
 /// The 101 training-score percentiles (0%, 1%, ..., 100%) stored in the catalog.

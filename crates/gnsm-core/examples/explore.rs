@@ -63,6 +63,8 @@ fn main() {
         "z(gmmdsm)+z(f)",
         "indep",
         "sumdsm_hi",
+        "z(gmmall)+z(f)",
+        "rz(gmmall)+rz(f)",
     ];
     println!("{:<8} {}", "dataset", heads.iter().map(|h| format!("{h:>15}")).collect::<String>());
     for name in &datasets {
@@ -90,7 +92,7 @@ fn main() {
             secs.push(t0.elapsed().as_secs_f64());
             let nf = model.features.n_features();
             assert_eq!(nf, 2 * LEVELS + 1);
-            let n_head = fit_codes.n_rows.min(20_000);
+            let n_head = fit_codes.n_rows.min(c.max_head_rows);
             let head_rows: Vec<&[u32]> = (0..n_head).map(|i| fit_codes.row(i * fit_codes.n_rows / n_head)).collect();
             let test_rows: Vec<&[u32]> = (0..test.n_rows).map(|i| test.row(i)).collect();
             let ftr = model.features(&head_rows, Some(&pool));
@@ -121,13 +123,23 @@ fn main() {
             let (g2tr, s2) = gmm_scores(&dsm);
             let (_, s3) = gmm_scores(&with(&dsm, f));
             let all_cols: Vec<usize> = (0..nf).collect();
-            let (_, s4) = gmm_scores(&all_cols);
+            let (g4tr, s4) = gmm_scores(&all_cols);
             let s5 = sum_cols(&fte, &dsm);
             let s6 = zsum(&sum_cols(&ftr, &dsm), &s5);
             let s7 = zsum(&g2tr, &s2);
             let hi: Vec<usize> = (0..LEVELS / 2).map(|t| LEVELS + t).collect();
             let s9 = sum_cols(&fte, &hi);
-            for (h, s) in [s0, s1, s2, s3, s4, s5, s6, s7, freq_te.clone(), s9].iter().enumerate() {
+            let s10 = zsum(&g4tr, &s4);
+            let robust = |v: &[f64]| -> (f64, f64) {
+                let mut w = v.to_vec();
+                w.sort_by(f64::total_cmp);
+                let q = |p: f64| w[((w.len() - 1) as f64 * p) as usize];
+                (q(0.5), (q(0.75) - q(0.25)).max(1e-12))
+            };
+            let (mg, sg) = robust(&g4tr);
+            let (mf, sf) = robust(&freq_tr);
+            let s11: Vec<f64> = s4.iter().zip(&freq_te).map(|(a, b)| (a - mg) / sg + (b - mf) / sf).collect();
+            for (h, s) in [s0, s1, s2, s3, s4, s5, s6, s7, freq_te.clone(), s9, s10, s11].iter().enumerate() {
                 per_head[h].push(auroc(s, &labels));
             }
             let _ = IndepNll::fit(&fit_codes, &enc.block_sizes());
