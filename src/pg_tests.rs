@@ -46,7 +46,7 @@ fn train(table: &str) {
 fn test_version_names_every_component() {
     let v = Spi::get_one::<String>("SELECT gnsm_version()").unwrap().unwrap();
     assert!(v.starts_with(&format!("gnsm {}", env!("CARGO_PKG_VERSION"))), "{v}");
-    assert!(v.contains("core ") && v.contains("model format 2") && v.contains("simd: "), "{v}");
+    assert!(v.contains("core ") && v.contains(&format!("model format {}", gnsm_core::MODEL_FORMAT_VERSION)) && v.contains("simd: "), "{v}");
 }
 
 #[pg_test]

@@ -39,11 +39,45 @@ pub struct Model {
     pub report: TrainReport,
     /// Sorted quantiles of the training rows' anomaly scores (`N_QUANTILES` points).
     pub score_quantiles: Vec<f64>,
+    /// How the GMM and IndepNLL scores are combined; None = the GMM alone (format 1-2 models).
+    pub blend: Option<Blend>,
 }
 
-/// What format version 2 stores.
+/// Standardisation of the two scores that are summed: (gmm - gmm_mean) / gmm_std +
+/// (indep - indep_mean) / indep_std, both measured on the density head's training rows.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Blend {
+    pub gmm_mean: f64,
+    pub gmm_std: f64,
+    pub indep_mean: f64,
+    pub indep_std: f64,
+}
+
+impl Blend {
+    /// Mean and standard deviation (floored at 1e-9 so a constant score cannot divide by zero).
+    fn moments(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+        let n = v.clone().count().max(1) as f64;
+        let mean = v.clone().sum::<f64>() / n;
+        let var = v.map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+        (mean, var.sqrt().max(1e-9))
+    }
+
+    /// The blend for these GMM scores and IndepNLL values of the same rows.
+    pub fn fit(gmm: &[f64], indep: &[f64]) -> Blend {
+        let (gmm_mean, gmm_std) = Blend::moments(gmm.iter().copied());
+        let (indep_mean, indep_std) = Blend::moments(indep.iter().copied());
+        Blend { gmm_mean, gmm_std, indep_mean, indep_std }
+    }
+
+    /// The combined score.
+    pub fn combine(&self, gmm: f64, indep: f64) -> f64 {
+        (gmm - self.gmm_mean) / self.gmm_std + (indep - self.indep_mean) / self.indep_std
+    }
+}
+
+/// What format version 3 (the current one) stores.
 #[derive(Serialize, Deserialize)]
-struct ModelPayloadV2 {
+struct ModelPayloadV3 {
     encoder: Encoder,
     net_config: NetConfig,
     fourier: Vec<f32>,
@@ -53,6 +87,81 @@ struct ModelPayloadV2 {
     config: TrainConfig,
     report: TrainReport,
     score_quantiles: Vec<f64>,
+    blend: Option<Blend>,
+}
+
+/// What format version 2 stores: as version 3 without the frequency blend.
+#[derive(Deserialize)]
+struct ModelPayloadV2 {
+    encoder: Encoder,
+    net_config: NetConfig,
+    fourier: Vec<f32>,
+    ema_params: Vec<f32>,
+    head: DensityHead,
+    frequency: Option<IndepNll>,
+    config: TrainConfigV2,
+    report: TrainReport,
+    score_quantiles: Vec<f64>,
+}
+
+/// `TrainConfig` as format version 2 wrote it (field order matters to bincode).
+#[derive(Deserialize)]
+struct TrainConfigV2 {
+    width: usize,
+    depth: usize,
+    steps: usize,
+    max_seconds: f64,
+    batch_size: usize,
+    lr: f32,
+    lr_min: f32,
+    weight_decay: f32,
+    ema_decay: f32,
+    grad_clip: f32,
+    seed: u64,
+    threads: usize,
+    val_fraction: f64,
+    max_val_rows: usize,
+    evals: usize,
+    denoise: bool,
+    frequency_feature: bool,
+    gmm_components: Vec<usize>,
+    max_head_rows: usize,
+    signal_min: f32,
+    signal_max: f32,
+    norm_features: bool,
+    dsm_draws: usize,
+}
+
+impl TrainConfigV2 {
+    /// The same options in today's struct; version 2 models scored with the GMM alone.
+    fn upgrade(self) -> TrainConfig {
+        TrainConfig {
+            width: self.width,
+            depth: self.depth,
+            steps: self.steps,
+            max_seconds: self.max_seconds,
+            batch_size: self.batch_size,
+            lr: self.lr,
+            lr_min: self.lr_min,
+            weight_decay: self.weight_decay,
+            ema_decay: self.ema_decay,
+            grad_clip: self.grad_clip,
+            seed: self.seed,
+            threads: self.threads,
+            val_fraction: self.val_fraction,
+            max_val_rows: self.max_val_rows,
+            evals: self.evals,
+            denoise: self.denoise,
+            frequency_feature: self.frequency_feature,
+            gmm_components: self.gmm_components,
+            max_head_rows: self.max_head_rows,
+            signal_min: self.signal_min,
+            signal_max: self.signal_max,
+            norm_features: self.norm_features,
+            dsm_draws: self.dsm_draws,
+            frequency_blend: false,
+        }
+    }
 }
 
 /// What format version 1 stores: as version 2, with the training options of that release.
@@ -120,6 +229,7 @@ impl TrainConfigV1 {
             signal_max: 1.0,
             norm_features: true,
             dsm_draws: 0,
+            frequency_blend: false,
         }
     }
 }
@@ -193,14 +303,20 @@ impl Model {
         }
         let view = ArrayView2::from_shape((rows.len(), nf), &feats).map_err(|e| Error::Numeric { reason: e.to_string() })?;
         let head = DensityHead::fit(view, &config.gmm_components, 5, config.seed)?;
-        let mut scores: Vec<f64> = feats.chunks_exact(nf).map(|f| head.score(f)).collect();
+        let gmm: Vec<f64> = feats.chunks_exact(nf).map(|f| head.score(f)).collect();
+        // the IndepNLL feature is the last one when present
+        let blend = (config.frequency_blend && fmap.frequency.is_some())
+            .then(|| Blend::fit(&gmm, &feats.chunks_exact(nf).map(|f| f[nf - 1]).collect::<Vec<_>>()));
+        let mut model = Model { features: fmap, head, config: config.clone(), report, score_quantiles: Vec::new(), blend };
+        let mut scores: Vec<f64> = feats.chunks_exact(nf).map(|f| model.score_features(f)).collect();
         scores.sort_by(f64::total_cmp);
-        Ok(Model { features: fmap, head, config: config.clone(), report, score_quantiles: quantiles(&scores, N_QUANTILES) })
+        model.score_quantiles = quantiles(&scores, N_QUANTILES);
+        Ok(model)
     }
 
     /// Serialises the model in the current format version.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = ModelPayloadV2 {
+        let payload = ModelPayloadV3 {
             encoder: self.features.encoder.clone(),
             net_config: self.features.network.config,
             fourier: self.features.network.fourier.clone(),
@@ -210,6 +326,7 @@ impl Model {
             config: self.config.clone(),
             report: self.report.clone(),
             score_quantiles: self.score_quantiles.clone(),
+            blend: self.blend,
         };
         let body = bincode_options(usize::MAX).serialize(&payload).expect("in-memory serialisation cannot fail");
         let mut out = Vec::with_capacity(HEADER + body.len());
@@ -232,12 +349,12 @@ impl Model {
         if fnv1a(body) != checksum {
             return Err(corrupt(format!("checksum mismatch ({} payload bytes): the model bytes are truncated or damaged", body.len())));
         }
-        let p: ModelPayloadV2 = match version {
-            2 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 2 payload: {e}")))?,
-            1 => {
-                let p: ModelPayloadV1 =
-                    bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 1 payload: {e}")))?;
-                ModelPayloadV2 {
+        let p: ModelPayloadV3 = match version {
+            3 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 3 payload: {e}")))?,
+            2 => {
+                let p: ModelPayloadV2 =
+                    bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 2 payload: {e}")))?;
+                ModelPayloadV3 {
                     encoder: p.encoder,
                     net_config: p.net_config,
                     fourier: p.fourier,
@@ -247,6 +364,23 @@ impl Model {
                     config: p.config.upgrade(),
                     report: p.report,
                     score_quantiles: p.score_quantiles,
+                    blend: None,
+                }
+            }
+            1 => {
+                let p: ModelPayloadV1 =
+                    bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 1 payload: {e}")))?;
+                ModelPayloadV3 {
+                    encoder: p.encoder,
+                    net_config: p.net_config,
+                    fourier: p.fourier,
+                    ema_params: p.ema_params,
+                    head: p.head,
+                    frequency: p.frequency,
+                    config: p.config.upgrade(),
+                    report: p.report,
+                    score_quantiles: p.score_quantiles,
+                    blend: None,
                 }
             }
             v => {
@@ -276,7 +410,13 @@ impl Model {
         if p.head.dim() != features.n_features() {
             return Err(corrupt("density head and feature map disagree on the feature count".into()));
         }
-        Ok(Model { features, head: p.head, config: p.config, report: p.report, score_quantiles: p.score_quantiles })
+        if p.blend.is_some_and(|b| {
+            features.frequency.is_none() || ![b.gmm_mean, b.gmm_std, b.indep_mean, b.indep_std].iter().all(|x| x.is_finite())
+                || b.gmm_std <= 0.0 || b.indep_std <= 0.0
+        }) {
+            return Err(corrupt("score blend is invalid or has no frequency model".into()));
+        }
+        Ok(Model { features, head: p.head, config: p.config, report: p.report, score_quantiles: p.score_quantiles, blend: p.blend })
     }
 }
 

@@ -352,11 +352,21 @@ impl Model {
         self.features.features(rows, pool)
     }
 
-    /// Anomaly score of one coded row: -log p_GMM(features), higher = more anomalous.
+    /// Anomaly score of a feature vector: -log p_GMM(features), plus the standardised IndepNLL
+    /// when the model blends it (see `Blend`); higher = more anomalous.
+    pub fn score_features(&self, f: &[f64]) -> f64 {
+        let gmm = self.head.score(f);
+        match &self.blend {
+            Some(b) => b.combine(gmm, f[f.len() - 1]),
+            None => gmm,
+        }
+    }
+
+    /// Anomaly score of one coded row (see `score_features`), higher = more anomalous.
     pub fn score_codes(&self, codes: &[u32]) -> Result<f64> {
         self.features.check_codes(codes)?;
         let f = self.features.feature_pass(&[codes], false).features;
-        Ok(self.head.score(&f))
+        Ok(self.score_features(&f))
     }
 
     /// Anomaly scores of every row of a coded table (one forward pass set per distinct row).
@@ -369,7 +379,7 @@ impl Model {
         let rows: Vec<&[u32]> = (0..table.n_rows).map(|i| table.row(i)).collect();
         let nf = self.features.n_features();
         let feats = self.features.features(&rows, pool);
-        Ok(feats.chunks_exact(nf).map(|f| self.head.score(f)).collect())
+        Ok(feats.chunks_exact(nf).map(|f| self.score_features(f)).collect())
     }
 
     /// Percentile (0-100) of a score among the training rows' scores.
@@ -409,7 +419,7 @@ impl Model {
         fm.check_codes(codes)?;
         let d = fm.encoder.input_dim();
         let pass = fm.feature_pass(&[codes], true);
-        let score = self.head.score(&pass.features);
+        let score = self.score_features(&pass.features);
         // candidates per column: every value of a small vocabulary (<= 16, most columns), else the
         // 8 values the network favours (mean softmax over levels) plus the most frequent one; each
         // is tried in place of the current value in one batched pass
@@ -440,7 +450,7 @@ impl Model {
         let feats = fm.features(&refs, None);
         let mut best: Vec<Option<(f64, u32)>> = vec![None; codes.len()];
         for (&(j, c), f) in candidates.iter().zip(feats.chunks_exact(nf)) {
-            let s = self.head.score(f);
+            let s = self.score_features(f);
             if best[j].is_none_or(|(b, _)| s < b) {
                 best[j] = Some((s, c));
             }

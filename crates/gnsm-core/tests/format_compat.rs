@@ -1,0 +1,35 @@
+//! Golden test: a model written by the 0.1.0 release (format 2, tests/fixtures/model-0.1.0.copy,
+//! a COPY of its catalog row) still loads and scores exactly as 0.1.0 scored it.
+
+use gnsm_core::model::Model;
+
+/// The model bytes from the COPY text row (last column, `\\x` + hex).
+fn fixture_bytes() -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/model-0.1.0.copy");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let hex = text.trim_end().rsplit('\t').next().unwrap().trim_start_matches("\\\\x");
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+}
+
+#[test]
+fn test_release_0_1_0_model_scores_as_it_did() {
+    let bytes = fixture_bytes();
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 2, "the fixture is a format 2 model");
+    let model = Model::from_bytes(&bytes).unwrap();
+    assert!(model.blend.is_none() && !model.config.frequency_blend, "format 2 scored with the GMM alone");
+    // tests/fixtures/scores-0.1.0.txt: ids 1 (a1,b3,c1), 501 (a1,b0,c0), 502 (a2,b9,c1)
+    let cases = [
+        ([Some("a1"), Some("b3"), Some("c1")], -228.0622878269643),
+        ([Some("a1"), Some("b0"), Some("c0")], -196.89116685709058),
+        ([Some("a2"), Some("b9"), Some("c1")], -194.45147365545884),
+    ];
+    for (row, expected) in cases {
+        let codes = model.features.encoder.encode_row(&row).unwrap();
+        let got = model.score_codes(&codes).unwrap();
+        assert!((got - expected).abs() <= 1e-9 * expected.abs(), "{row:?}: {got} vs {expected}");
+    }
+    // written again in today's format, it reads back with the same scores
+    let again = Model::from_bytes(&model.to_bytes()).unwrap();
+    let codes = again.features.encoder.encode_row(&[Some("a1"), Some("b0"), Some("c0")]).unwrap();
+    assert_eq!(again.score_codes(&codes).unwrap(), model.score_codes(&codes).unwrap());
+}
