@@ -41,3 +41,12 @@ ensure_toolchain() {
     ensure_packages
     ensure_pgrx
 }
+
+# ensure_cargo_fuzz: cargo-fuzz at a pinned version (fuzz smoke tier; about 2 minutes, once).
+CARGO_FUZZ_VERSION=0.13.1
+ensure_cargo_fuzz() {
+    if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+        say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes, once)"
+        cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+    fi
+}

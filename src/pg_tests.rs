@@ -362,3 +362,22 @@ fn test_schedule_retrain_checks_model_options_and_pg_cron() {
     assert_fails("SELECT gnsm_schedule_retrain('sch', '0 3 * * *')", "0A000", "needs the pg_cron extension");
     assert_fails("SELECT gnsm_unschedule_retrain('sch')", "0A000", "needs the pg_cron extension");
 }
+
+#[pg_test]
+fn test_scores_do_not_depend_on_the_tables_column_order() {
+    make_dependent_table("ord_a");
+    train("ord_a");
+    // the same rows in a table whose columns come in another order (and with an extra column)
+    Spi::run(
+        "CREATE TABLE ord_b (c text, extra int, b text, id int, a text);
+         INSERT INTO ord_b SELECT c, 7, b, id, a FROM ord_a;",
+    )
+    .unwrap();
+    let mismatches = Spi::get_one::<i64>(
+        "SELECT count(*) FROM ord_a x JOIN ord_b y USING (id) WHERE gnsm_score(x) IS DISTINCT FROM gnsm_score(y, 'ord_a')",
+    )
+    .unwrap();
+    assert_eq!(mismatches, Some(0));
+    let n = Spi::get_one::<i64>("SELECT count(*) FROM ord_b y WHERE gnsm_score(y, 'ord_a') IS NOT NULL").unwrap();
+    assert_eq!(n, Some(600));
+}

@@ -55,9 +55,28 @@ impl OutputFn {
     pub fn with_text<R>(&mut self, datum: pg_sys::Datum, f: impl FnOnce(&str) -> R) -> R {
         unsafe {
             let p = pg_sys::OutputFunctionCall(self.finfo.as_mut(), datum);
-            let out = f(&CStr::from_ptr(p).to_string_lossy());
+            let out = f(&lossless_utf8(CStr::from_ptr(p).to_bytes()));
             pg_sys::pfree(p.cast());
             out
+        }
+    }
+}
+
+/// A value's bytes as text without merging distinct values: valid UTF-8 as it is; each byte of an
+/// invalid sequence (possible in SQL_ASCII databases) as U+FFFD plus its two hex digits, where a
+/// lossy conversion would turn 'caf\xe9' and 'caf\xe8' into the same category.
+pub fn lossless_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() + 8);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\u{FFFD}{b:02x}"));
+                }
+            }
+            std::borrow::Cow::Owned(out)
         }
     }
 }

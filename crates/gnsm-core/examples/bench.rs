@@ -1,7 +1,11 @@
 //! Speed benchmark of the core: the machine's own SGEMM peak (measured in the same run), training
 //! throughput and achieved GFLOP/s at 1 and 2 threads, and batch scoring throughput.
 //!
-//! cargo run --release -p gnsm-core --example bench [--features bench-gemm] -- [--json FILE]
+//! cargo run --release -p gnsm-core --example bench [--features bench-gemm] -- [--json FILE] [--train-only]
+//!
+//! `--train-only` measures just the training step of the default shape (W=256, B=4, batch 512)
+//! at 1 and 2 threads (plus the SGEMM peak it is compared with): no per-shape GEMM lines, no
+//! 128x2 shape, no scoring. bench/python/torch_step.py uses it to time gnsm next to PyTorch.
 //!
 //! With `--features bench-gemm` it also times the `gemm` crate on the network's shapes next to
 //! matrixmultiply (ndarray's backend), which is how the GEMM backend was chosen.
@@ -92,6 +96,7 @@ fn synthetic(n: usize, cols: usize, k: usize) -> (gnsm_core::encoding::Encoder, 
 
 fn main() {
     let json_path = std::env::args().skip_while(|a| a != "--json").nth(1);
+    let train_only = std::env::args().any(|a| a == "--train-only");
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("machine: {} cores, simd: {}", cores, simd_features().join(", "));
     let peak1 = peak_gflops(1);
@@ -99,7 +104,7 @@ fn main() {
     println!("SGEMM peak (matrixmultiply, 1024^3): 1 thread {peak1:.1} GFLOP/s, 2 threads {peak2:.1} GFLOP/s");
     // the shapes of one training step at width 256, batch 256 per thread
     let shapes = [(256usize, 256usize, 256usize), (256, 60, 256), (256, 256, 60)];
-    for &(m, k, n) in &shapes {
+    for &(m, k, n) in shapes.iter().filter(|_| !train_only) {
         print!("  shape {m}x{k}x{n}: matrixmultiply {:.1} GFLOP/s", sgemm_gflops(m, k, n, 50));
         #[cfg(feature = "bench-gemm")]
         print!(", gemm crate {:.1} GFLOP/s", gemm_crate_gflops(m, k, n, 50));
@@ -109,7 +114,8 @@ fn main() {
     let (encoder, table) = synthetic(20_000, 6, 10);
     let d = encoder.input_dim();
     let mut rows_json = Vec::new();
-    for &(width, depth) in &[(256usize, 4usize), (128, 2)] {
+    let shapes_trained: &[(usize, usize)] = if train_only { &[(256, 4)] } else { &[(256, 4), (128, 2)] };
+    for &(width, depth) in shapes_trained {
         let net = NetConfig { input_dim: d, width, depth, levels: LEVELS };
         let fwd = net.forward_flops_per_row();
         for threads in [1usize, 2] {
@@ -145,6 +151,10 @@ fn main() {
             ));
         }
     }
+    if train_only {
+        write_json(json_path.as_deref(), cores, peak1, peak2, &rows_json);
+        return;
+    }
     // scoring: a small trained model, 5,000 distinct rows (the memo would hide repeated ones)
     let config = TrainConfig { steps: 30, threads: 2, max_head_rows: 2000, ..TrainConfig::default() };
     let pool = build_pool(2).expect("pool");
@@ -175,11 +185,16 @@ fn main() {
             per_row / 1e6
         ));
     }
-    if let Some(path) = json_path {
+    write_json(json_path.as_deref(), cores, peak1, peak2, &rows_json);
+}
+
+/// Writes the machine facts and the measured rows to `path` (when given).
+fn write_json(path: Option<&str>, cores: usize, peak1: f64, peak2: f64, rows_json: &[String]) {
+    if let Some(path) = path {
         let body = format!(
             "{{\"cores\":{cores},\"peak_gflops_1\":{peak1:.2},\"peak_gflops_2\":{peak2:.2},\"runs\":[\n{}\n]}}\n",
             rows_json.join(",\n")
         );
-        std::fs::write(&path, body).unwrap_or_else(|e| panic!("{path}: {e}"));
+        std::fs::write(path, body).unwrap_or_else(|e| panic!("{path}: {e}"));
     }
 }

@@ -4,6 +4,12 @@
 //! and AVF on the same splits. Prints a table and optionally writes JSON.
 //!
 //! cargo run --release -p gnsm-core --example eval -- --datasets solar,cmc --threads 2
+//!
+//! `--splits-dir DIR` writes every split it evaluates to `DIR/<dataset>.<protocol>.<seed>.json`
+//! as `{"fit":[...],"test":[...]}` (0-based data-row indices: fit = the rows handed to the trainer,
+//! test = the scored rows), so other implementations (bench/python/peers.py) can use the same
+//! splits. `--label NAME` names the setting in the JSON output, which also carries every seed's
+//! metrics under `runs`.
 
 use gnsm_core::baselines::{Avf, IndepNll};
 use gnsm_core::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split, LabeledTable, Split};
@@ -22,6 +28,8 @@ struct Args {
     seeds: Vec<u64>,
     config: TrainConfig,
     json: Option<PathBuf>,
+    splits_dir: Option<PathBuf>,
+    label: String,
 }
 
 /// Parses `--key value` pairs; unknown keys are an error.
@@ -33,6 +41,8 @@ fn parse_args() -> Result<Args, String> {
         seeds: vec![42, 43, 44, 45, 46],
         config: TrainConfig::default(),
         json: None,
+        splits_dir: None,
+        label: "gnsm".into(),
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -68,6 +78,8 @@ fn parse_args() -> Result<Args, String> {
             "--signal-max" => a.config.signal_max = num(&val)? as f32,
             "--draws" => a.config.dsm_draws = num(&val)? as usize,
             "--json" => a.json = Some(PathBuf::from(val)),
+            "--splits-dir" => a.splits_dir = Some(PathBuf::from(val)),
+            "--label" => a.label = val,
             _ => return Err(format!("unknown option {key}")),
         }
         i += 2;
@@ -88,6 +100,37 @@ fn code_with_train_vocab(table: &LabeledTable, train: &[usize]) -> Result<(gnsm_
     Ok((enc, train_codes, all))
 }
 
+/// A JSON string literal (quotes, backslashes and control characters escaped).
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A finite number as JSON, NaN/inf as null.
+fn json_num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.6}")
+    } else {
+        "null".into()
+    }
+}
+
+/// Writes `{"fit":[...],"test":[...]}` for one split.
+fn write_split(path: &std::path::Path, fit: &[usize], test: &[usize]) -> Result<(), String> {
+    let list = |v: &[usize]| v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    std::fs::write(path, format!("{{\"fit\":[{}],\"test\":[{}]}}\n", list(fit), list(test))).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// One method's metrics on one split.
 #[derive(Default, Clone)]
 struct Run {
@@ -106,6 +149,9 @@ fn main() {
         }
     };
     let pool = build_pool(args.config.threads).expect("thread pool");
+    if let Some(dir) = &args.splits_dir {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    }
     let mut json_rows = Vec::new();
     println!(
         "{:<9} {:<6} {:>16} {:>16} {:>16} {:>16} {:>9} {:>9}",
@@ -130,6 +176,9 @@ fn main() {
                 // train+val to the trainer, which holds out the same share (1/9) itself
                 let mut fit_rows = split.train.clone();
                 fit_rows.extend(&split.val);
+                if let Some(dir) = &args.splits_dir {
+                    write_split(&dir.join(format!("{name}.{proto}.{seed}.json")), &fit_rows, &split.test).unwrap_or_else(|e| panic!("{e}"));
+                }
                 let (enc, fit_codes, all_codes) = code_with_train_vocab(&table, &fit_rows).unwrap_or_else(|e| panic!("{name}: {e}"));
                 let labels: Vec<bool> = split.test.iter().map(|&i| table.labels[i]).collect();
                 let test_codes = all_codes.select(&split.test);
@@ -143,15 +192,23 @@ fn main() {
                 let t1 = Instant::now();
                 let scores = model.score_table(&test_codes, Some(&pool)).unwrap_or_else(|e| panic!("{name}: {e}"));
                 let score_s = t1.elapsed().as_secs_f64();
-                let indep = IndepNll::fit(&fit_codes, &enc.block_sizes());
-                let avf = Avf::fit(&fit_codes, &enc.block_sizes());
                 let rows: Vec<&[u32]> = (0..test_codes.n_rows).map(|i| test_codes.row(i)).collect();
+                let t2 = Instant::now();
+                let indep = IndepNll::fit(&fit_codes, &enc.block_sizes());
+                let indep_fit_s = t2.elapsed().as_secs_f64();
+                let t3 = Instant::now();
                 let s_indep: Vec<f64> = rows.iter().map(|r| indep.score(r)).collect();
+                let indep_score_s = t3.elapsed().as_secs_f64();
+                let t4 = Instant::now();
+                let avf = Avf::fit(&fit_codes, &enc.block_sizes());
+                let avf_fit_s = t4.elapsed().as_secs_f64();
+                let t5 = Instant::now();
                 let s_avf: Vec<f64> = rows.iter().map(|r| avf.score(r)).collect();
+                let avf_score_s = t5.elapsed().as_secs_f64();
                 runs.push([
                     Run { auroc: auroc(&scores, &labels), ap: average_precision(&scores, &labels), train_s, score_s },
-                    Run { auroc: auroc(&s_indep, &labels), ap: average_precision(&s_indep, &labels), ..Default::default() },
-                    Run { auroc: auroc(&s_avf, &labels), ap: average_precision(&s_avf, &labels), ..Default::default() },
+                    Run { auroc: auroc(&s_indep, &labels), ap: average_precision(&s_indep, &labels), train_s: indep_fit_s, score_s: indep_score_s },
+                    Run { auroc: auroc(&s_avf, &labels), ap: average_precision(&s_avf, &labels), train_s: avf_fit_s, score_s: avf_score_s },
                 ]);
             }
             let stat = |m: usize, f: fn(&Run) -> f64| mean_std(&runs.iter().map(|r| f(&r[m])).collect::<Vec<_>>());
@@ -178,17 +235,35 @@ fn main() {
                 tr,
                 sc
             );
+            // per seed: {"seed":42,"methods":{"gnsm":{auroc,ap,train_s,score_s},"indep":{..},"avf":{..}}}
+            let per_seed: Vec<String> = seeds
+                .iter()
+                .zip(&runs)
+                .map(|(seed, r)| {
+                    let m = |x: &Run| {
+                        format!(
+                            "{{\"auroc\":{},\"ap\":{},\"train_s\":{},\"score_s\":{}}}",
+                            json_num(x.auroc),
+                            json_num(x.ap),
+                            json_num(x.train_s),
+                            json_num(x.score_s)
+                        )
+                    };
+                    format!("{{\"seed\":{seed},\"methods\":{{\"gnsm\":{},\"indep\":{},\"avf\":{}}}}}", m(&r[0]), m(&r[1]), m(&r[2]))
+                })
+                .collect();
             json_rows.push(format!(
-                "{{\"dataset\":\"{name}\",\"protocol\":\"{proto}\",\"seeds\":{},\"gnsm_auroc\":{ga:.5},\"gnsm_auroc_std\":{gs:.5},\"gnsm_ap\":{gp:.5},\"indep_auroc\":{ia:.5},\"indep_ap\":{ip:.5},\"avf_auroc\":{aa:.5},\"avf_ap\":{ap_:.5},\"train_seconds\":{tr:.3},\"score_seconds\":{sc:.3}}}",
-                seeds.len()
+                "{{\"dataset\":\"{name}\",\"protocol\":\"{proto}\",\"seeds\":{},\"gnsm_auroc\":{ga:.5},\"gnsm_auroc_std\":{gs:.5},\"gnsm_ap\":{gp:.5},\"indep_auroc\":{ia:.5},\"indep_ap\":{ip:.5},\"avf_auroc\":{aa:.5},\"avf_ap\":{ap_:.5},\"train_seconds\":{tr:.3},\"score_seconds\":{sc:.3},\"runs\":[{}]}}",
+                seeds.len(),
+                per_seed.join(",")
             ));
         }
     }
     if let Some(path) = args.json {
         let c = &args.config;
         let body = format!(
-            "{{\"config\":{{\"width\":{},\"depth\":{},\"steps\":{},\"max_seconds\":{},\"batch_size\":{},\"lr\":{},\"threads\":{},\"denoise\":{},\"frequency_feature\":{},\"norm_features\":{},\"dsm_draws\":{},\"signal_min\":{},\"signal_max\":{},\"max_head_rows\":{}}},\n\"results\":[\n{}\n]}}\n",
-            c.width, c.depth, c.steps, c.max_seconds, c.batch_size, c.lr, c.threads, c.denoise, c.frequency_feature, c.norm_features, c.dsm_draws, c.signal_min, c.signal_max, c.max_head_rows, json_rows.join(",\n")
+            "{{\"label\":{},\"config\":{{\"width\":{},\"depth\":{},\"steps\":{},\"max_seconds\":{},\"batch_size\":{},\"lr\":{},\"threads\":{},\"denoise\":{},\"frequency_feature\":{},\"norm_features\":{},\"dsm_draws\":{},\"signal_min\":{},\"signal_max\":{},\"max_head_rows\":{}}},\n\"results\":[\n{}\n]}}\n",
+            json_str(&args.label), c.width, c.depth, c.steps, c.max_seconds, c.batch_size, c.lr, c.threads, c.denoise, c.frequency_feature, c.norm_features, c.dsm_draws, c.signal_min, c.signal_max, c.max_head_rows, json_rows.join(",\n")
         );
         std::fs::write(&path, body).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }

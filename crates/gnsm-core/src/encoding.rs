@@ -104,6 +104,16 @@ impl CodedTable {
     }
 }
 
+/// The error for a training set with a single distinct row (`n` rows).
+fn identical_rows(n: usize) -> Error {
+    let reason = if n == 1 {
+        "only one training row, so there is no distribution to learn".to_string()
+    } else {
+        "every training row is identical, so there is no distribution to learn".to_string()
+    };
+    Error::InsufficientData { reason }
+}
+
 /// Maps raw rows to codes and codes to the network's input vector.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Encoder {
@@ -138,8 +148,8 @@ impl Encoder {
             columns.push(ColumnVocab::from_counts(name, pairs));
         }
         let encoder = Encoder { columns };
-        if rows.len() > 1 && encoder.columns.iter().all(|c| c.len() == 1) {
-            return Err(Error::InsufficientData { reason: "every training row is identical, so there is no distribution to learn".into() });
+        if encoder.columns.iter().all(|c| c.len() == 1) {
+            return Err(identical_rows(rows.len()));
         }
         Ok(encoder)
     }
@@ -309,8 +319,8 @@ impl TableBuilder {
             }
         }
         let encoder = Encoder { columns };
-        if n > 1 && encoder.columns.iter().all(|c| c.len() == 1) {
-            return Err(Error::InsufficientData { reason: "every training row is identical, so there is no distribution to learn".into() });
+        if encoder.columns.iter().all(|c| c.len() == 1) {
+            return Err(identical_rows(n));
         }
         Ok((encoder, CodedTable { n_rows: n, n_cols: m, codes }))
     }

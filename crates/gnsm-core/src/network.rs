@@ -10,6 +10,7 @@
 //! gradients are accumulated per level and back-propagated once per step.
 
 use crate::kernels::*;
+use crate::relax::LEVELS;
 use ndarray::{ArrayView2, ArrayViewMut2};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -30,6 +31,20 @@ pub struct NetConfig {
 }
 
 impl NetConfig {
+    /// Number of parameters of a network of this shape; None when the shape is outside what
+    /// training accepts (width 1-4096, depth 1-64, the fixed level count) or overflows.
+    pub fn param_count(&self) -> Option<usize> {
+        if !(1..=4096).contains(&self.width) || !(1..=64).contains(&self.depth) || self.levels != LEVELS || self.input_dim == 0 {
+            return None;
+        }
+        let (d, w, t) = (self.input_dim, self.width, TEMB_DIM);
+        let input = d.checked_mul(w)?.checked_add(w)?;
+        let time = 2 * (t * t + t);
+        let block = 2 * w + w * w + w + t * 2 * w + 2 * w + w * w + w;
+        let output = 2 * w + w.checked_mul(d)?.checked_add(d)?;
+        input.checked_add(time)?.checked_add(block.checked_mul(self.depth)?)?.checked_add(output)
+    }
+
     /// Multiply-add FLOPs of one forward pass for one row (2 per multiply-add, GEMMs only).
     pub fn forward_flops_per_row(&self) -> f64 {
         let (d, w, b) = (self.input_dim as f64, self.width as f64, self.depth as f64);
@@ -258,6 +273,11 @@ impl Network {
 
     /// Rebuilds a network from stored parts, checking that the sizes agree.
     pub fn from_parts(config: NetConfig, fourier: Vec<f32>, params: Vec<f32>) -> Option<Network> {
+        // decoded shapes are untrusted: check them (and the parameter count, without overflow)
+        // before laying out, or a corrupted depth allocates gigabytes (found by fuzzing)
+        if config.param_count() != Some(params.len()) || fourier.len() != N_FREQ {
+            return None;
+        }
         let layout = Layout::new(&config);
         (layout.total == params.len() && fourier.len() == N_FREQ).then_some(Network { config, fourier, params, layout })
     }
@@ -428,6 +448,24 @@ fn two_slices(flat: &mut [f32], a: Tensor, b: Tensor) -> (&mut [f32], &mut [f32]
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn test_param_count_matches_layout_and_refuses_absurd_shapes() {
+        for (d, w, b) in [(1, 1, 1), (7, 16, 2), (300, 256, 4), (5, 4096, 64)] {
+            let c = NetConfig { input_dim: d, width: w, depth: b, levels: LEVELS };
+            assert_eq!(c.param_count(), Some(Layout::new(&c).total), "{c:?}");
+        }
+        for c in [
+            NetConfig { input_dim: 5, width: 8, depth: 1_000_000_000, levels: LEVELS },
+            NetConfig { input_dim: usize::MAX / 2, width: 8, depth: 1, levels: LEVELS },
+            NetConfig { input_dim: 5, width: 8, depth: 1, levels: 3 },
+            NetConfig { input_dim: 0, width: 8, depth: 1, levels: LEVELS },
+        ] {
+            assert_eq!(c.param_count(), None, "{c:?}");
+            assert!(Network::from_parts(c, vec![0.0; N_FREQ], vec![0.0; 10]).is_none());
+        }
+    }
+
     use super::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;

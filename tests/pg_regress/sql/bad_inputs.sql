@@ -1,0 +1,138 @@
+-- The bad-input matrix: every case with its SQLSTATE and message, or its defined behaviour
+-- ('ok' plus a check). No case may crash the backend: the same backend answers at the end.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS gnsm;
+RESET client_min_messages;
+SELECT pg_backend_pid() AS start_pid \gset
+CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE q; RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || left(SQLERRM, 150);
+END $$;
+-- tiny, deterministic training options
+CREATE FUNCTION pg_temp.fast(name text DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
+SELECT jsonb_strip_nulls(jsonb_build_object('width', 16, 'depth', 1, 'steps', 30, 'batch_size', 64,
+       'threads', 1, 'seed', 1, 'gmm_components', jsonb_build_array(1, 2), 'evals', 2, 'name', name)) $$;
+SET client_min_messages = warning;
+
+-- tables
+CREATE TABLE b_empty (a text, b text);
+CREATE TABLE b_one (a text, b text); INSERT INTO b_one VALUES ('x', 'y');
+CREATE TABLE b_same (a text, b text); INSERT INTO b_same SELECT 'x', 'y' FROM generate_series(1, 100);
+CREATE TABLE b_nullcol (a text, b text, n text);
+INSERT INTO b_nullcol SELECT 'a' || (g % 4), 'b' || (g % 4), NULL FROM generate_series(1, 200) g;
+CREATE TABLE b_ids (k text, a text);
+INSERT INTO b_ids SELECT 'id' || g, 'a' || (g % 3) FROM generate_series(1, 1000000) g;
+CREATE TABLE b_long (a text, b text);
+INSERT INTO b_long SELECT CASE WHEN g % 2 = 0 THEN repeat('L', 1048576) ELSE 'short' END, 'b' || (g % 2)
+FROM generate_series(1, 40) g;
+CREATE TABLE b_bytes (a bytea, b text); INSERT INTO b_bytes VALUES ('\xff00fe', 'x'), ('\x00', 'y');
+CREATE TYPE b_mood AS ENUM ('calm', 'busy');
+CREATE TABLE b_enum (m b_mood, a text);
+INSERT INTO b_enum SELECT (ARRAY['calm', 'busy'])[1 + g % 2]::b_mood, 'a' || (g % 2) FROM generate_series(1, 200) g;
+CREATE TABLE b_num (x numeric, a text);
+INSERT INTO b_num SELECT CASE WHEN g % 3 = 0 THEN 'NaN'::numeric ELSE g % 3 END, 'a' || (g % 2) FROM generate_series(1, 90) g;
+CREATE TABLE b_float (x float8, a text); INSERT INTO b_float VALUES ('Infinity', 'a'), ('NaN', 'b');
+CREATE TABLE b_ints (x int, y bigint, z boolean);
+INSERT INTO b_ints SELECT g % 3, g % 5, g % 2 = 0 FROM generate_series(1, 300) g;
+CREATE TABLE b_main (id int, a text, b text, c text);
+INSERT INTO b_main SELECT g, 'a' || (g % 5), 'b' || (g % 5), 'c' || (g % 3) FROM generate_series(1, 300) g;
+CREATE TABLE b_other (id int, a text, b text);
+INSERT INTO b_other VALUES (1, 'a1', 'b1');
+CREATE TABLE "b weird ""name""" ("col ü" text, "Ω" text);
+INSERT INTO "b weird ""name""" SELECT 'v' || (g % 3), 'w' || (g % 2) FROM generate_series(1, 100) g;
+
+CREATE TEMP TABLE matrix (id serial, area text, input text, q text, result text);
+INSERT INTO matrix (area, input, q) VALUES
+-- training data
+('train', 'unknown table', $$SELECT gnsm_train('b_nope')$$),
+('train', 'empty table', $$SELECT gnsm_train('b_empty', NULL, pg_temp.fast())$$),
+('train', 'one row', $$SELECT gnsm_train('b_one', NULL, pg_temp.fast())$$),
+('train', 'one distinct row, 100 times', $$SELECT gnsm_train('b_same', NULL, pg_temp.fast())$$),
+('train', 'all-NULL column (NULL is one category)', $$SELECT gnsm_train('b_nullcol', NULL, pg_temp.fast())$$),
+('train', '10^6 distinct values in a column', $$SELECT gnsm_train('b_ids', ARRAY['k', 'a'], pg_temp.fast())$$),
+('train', '1 MB strings', $$SELECT gnsm_train('b_long', NULL, pg_temp.fast())$$),
+('train', 'bytea column (bytes, invalid UTF-8)', $$SELECT gnsm_train('b_bytes', ARRAY['a', 'b'], pg_temp.fast())$$),
+('train', 'float8 with NaN/Infinity', $$SELECT gnsm_train('b_float', ARRAY['x', 'a'], pg_temp.fast())$$),
+('train', 'numeric with NaN', $$SELECT gnsm_train('b_num', ARRAY['x', 'a'], pg_temp.fast())$$),
+('train', 'default columns skip numeric', $$SELECT 1 / (columns = ARRAY['a'])::int FROM gnsm_train('b_num', NULL, pg_temp.fast()), gnsm.models WHERE name = 'b_num'$$),
+('train', 'int, bigint, boolean columns', $$SELECT gnsm_train('b_ints', NULL, pg_temp.fast())$$),
+('train', 'enum column', $$SELECT gnsm_train('b_enum', NULL, pg_temp.fast())$$),
+('train', 'quoted names, Unicode columns', $$SELECT gnsm_train('"b weird ""name"""', NULL, pg_temp.fast('weird'))$$),
+('train', 'unknown column', $$SELECT gnsm_train('b_main', ARRAY['a', 'zz'])$$),
+('train', 'NULL in the column list', $$SELECT gnsm_train('b_main', ARRAY['a', NULL])$$),
+('train', 'empty column list', $$SELECT gnsm_train('b_main', ARRAY[]::text[])$$),
+('train', 'column listed twice', $$SELECT gnsm_train('b_main', ARRAY['a', 'a'])$$),
+-- options
+('options', 'not an object', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '[1, 2]')$$),
+('options', 'unknown key', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"stepz": 5}')$$),
+('options', 'steps as string', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"steps": "many"}')$$),
+('options', 'width as float', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"width": 1.5}')$$),
+('options', 'name as number', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"name": 7}')$$),
+('options', 'name of 1 MB', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], jsonb_build_object('name', repeat('n', 1048576)))$$),
+('options', 'huge steps', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"steps": 1e30}')$$),
+('options', 'steps above the cap', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"steps": 10000001}')$$),
+('options', 'zero steps', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"steps": 0}')$$),
+('options', 'negative steps', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"steps": -5}')$$),
+('options', 'zero max_seconds', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"max_seconds": 0}')$$),
+('options', 'negative max_seconds', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"max_seconds": -1}')$$),
+('options', 'zero threads', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"threads": 0}')$$),
+('options', 'gmm_components empty', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"gmm_components": []}')$$),
+('options', 'activate misspelt', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"activate": "yes"}')$$),
+('options', 'GUC gnsm.threads = 0', $$SET gnsm.threads = 0$$),
+('options', 'GUC gnsm.max_categories = -1', $$SET gnsm.max_categories = -1$$);
+UPDATE matrix SET result = pg_temp.outcome(q);
+
+-- a model to score against, then the scoring cases
+SELECT count(*) FROM gnsm_train('b_main', ARRAY['a', 'b', 'c'], pg_temp.fast());
+SELECT gnsm_score(m) AS normal_score FROM b_main m WHERE id = 1 \gset
+CREATE TABLE b_copy AS SELECT * FROM b_main;   -- same columns, another table
+SELECT count(*) FROM gnsm_train('b_copy', ARRAY['a', 'b', 'c'], pg_temp.fast('doomed'));
+DROP TABLE b_copy;
+INSERT INTO matrix (area, input, q) VALUES
+('score', 'row of another table', $$SELECT gnsm_score(o) FROM b_other o$$),
+('score', 'another table''s row, model named', $$SELECT gnsm_score(o, 'b_main') FROM b_other o$$),
+('score', 'anonymous record', $$SELECT gnsm_score(ROW('a1', 'b1', 'c1'))$$),
+('score', 'a scalar', $$SELECT gnsm_score(42)$$),
+('score', 'unknown model name', $$SELECT gnsm_score(m, 'b_nope') FROM b_main m$$),
+('score', 'NULL row (STRICT: NULL)', $$SELECT 1 / (gnsm_score(NULL::b_main) IS NULL)::int$$),
+('score', 'unseen value and NULL score higher', $$SELECT 1 / (gnsm_score(ROW(1, 'a1', 'zzz', NULL)::b_main) > gnsm_score(ROW(1, 'a1', 'b1', 'c1')::b_main))::int$$),
+('score', '1 MB unseen string', $$SELECT 1 / (gnsm_score(ROW(1, repeat('u', 1048576), 'b1', 'c1')::b_main) > gnsm_score(ROW(1, 'a1', 'b1', 'c1')::b_main))::int$$),
+('score', 'explain a row of unseen values', $$SELECT 1 / (count(*) = 3)::int FROM gnsm_explain(ROW(1, 'q', 'r', 's')::b_main)$$),
+('score', 'percentile of an unseen row in [0, 100]', $$SELECT 1 / (gnsm_score_percentile(ROW(1, 'q', 'r', 's')::b_main) BETWEEN 0 AND 100)::int$$),
+('score', 'threshold contamination 0', $$SELECT gnsm_threshold('b_main', 0)$$),
+('score', 'threshold contamination 1.5', $$SELECT gnsm_threshold('b_main', 1.5)$$),
+('score', 'threshold contamination NaN', $$SELECT gnsm_threshold('b_main', 'NaN')$$),
+('score', 'empty bytea as model', $$SELECT gnsm_score_bytes(m, ''::bytea) FROM b_main m$$),
+('score', 'random bytes as model', $$SELECT gnsm_score_bytes(m, decode(repeat('ab', 300), 'hex')) FROM b_main m$$),
+('score', 'model bytes of a future format', $$SELECT gnsm_score_bytes(m, overlay(model PLACING '\x6300'::bytea FROM 5)) FROM b_main m, gnsm.models g WHERE g.name = 'b_main'$$),
+('score', 'model whose table was dropped, retrained', $$SELECT gnsm_retrain('doomed')$$),
+('score', 'model whose table was dropped, by name', $$SELECT 1 / (count(gnsm_score(m, 'doomed')) = 300)::int FROM b_main m$$),
+('schema', 'column type changed (rolled back)', $$ALTER TABLE b_main ALTER COLUMN c TYPE int USING 0; SELECT gnsm_score(m) FROM b_main m$$),
+('schema', 'column renamed (rolled back)', $$ALTER TABLE b_main RENAME COLUMN a TO a2; SELECT gnsm_score(m) FROM b_main m$$),
+('schema', 'table renamed (found by OID)', $$ALTER TABLE b_enum RENAME TO b_enum2; SELECT 1 / (count(gnsm_score(e)) = 200)::int FROM b_enum2 e$$),
+('catalog', 'model bytes truncated by hand', $$UPDATE gnsm.models SET model = substring(model FROM 1 FOR 100) WHERE name = 'b_ints'; SELECT gnsm_score(i) FROM b_ints i$$),
+('catalog', 'model bytes flipped by hand', $$UPDATE gnsm.models SET model = overlay(model PLACING '\xdeadbeef'::bytea FROM 200) WHERE name = 'b_nullcol'; SELECT gnsm_score(x) FROM b_nullcol x$$),
+('catalog', 'activate an unknown version', $$SELECT gnsm_activate('weird', 99)$$),
+('catalog', 'drop an unknown model', $$SELECT gnsm_drop('b_nope')$$);
+UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
+
+-- schema changes that must commit before the next statement sees them
+ALTER TABLE b_main DROP COLUMN b;
+INSERT INTO matrix (area, input, q) VALUES
+('schema', 'column dropped after training', $$SELECT gnsm_score(m) FROM b_main m$$);
+UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
+ALTER TABLE b_main ADD COLUMN b text;
+UPDATE b_main SET b = 'b' || (id % 5);
+ALTER TYPE b_mood ADD VALUE 'angry';
+INSERT INTO matrix (area, input, q) VALUES
+('schema', 'column re-added (matched by name): same score', $$SELECT 1 / (gnsm_score(m) = $$ || :normal_score || $$)::int FROM b_main m WHERE id = 1$$),
+('schema', 'enum value added after training scores as unseen', $$SELECT 1 / (gnsm_score(ROW('angry', 'a0')::b_enum2) > gnsm_score(ROW('calm', 'a0')::b_enum2))::int$$);
+UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
+
+SELECT id, area, input, result FROM matrix ORDER BY id;
+SELECT count(*) AS cases, count(*) FILTER (WHERE result = 'ok') AS defined_ok,
+       count(*) FILTER (WHERE result <> 'ok') AS clear_errors,
+       count(*) FILTER (WHERE result LIKE 'XX000%') AS internal_errors
+FROM matrix;
+-- no case crashed the backend
+SELECT pg_backend_pid() = :start_pid AS same_backend;
