@@ -239,6 +239,7 @@ def main():
         md.append("| data set | " + " | ".join(names[m] for m in present) + "".join(f" | {c} (published)" for c in pub_cols) + " |")
         md.append("|---" * (1 + len(present) + len(pub_cols)) + "|")
         rank_acc = {m: [] for m in present}
+        full = [m for m in present if all(m in S[d] and S[d][m]["auroc"] is not None for d in datasets)]
         for d in datasets:
             best = max((S[d][m]["auroc"] for m in present if m in S[d] and S[d][m]["auroc"] is not None), default=None)
             cells = []
@@ -252,15 +253,22 @@ def main():
                 cells.append(s)
             pubs = [f"{published.get(d, {}).get(c):.2f}" if published.get(d, {}).get(c) is not None else "–" for c in pub_cols]
             md.append(f"| {d} | " + " | ".join(cells + pubs) + " |")
-            r = ranks({m: S[d][m]["auroc"] for m in present if m in S[d] and S[d][m]["auroc"] is not None})
+            # ranks among the methods measured on every data set (a partial one would shift the others)
+            r = ranks({m: S[d][m]["auroc"] for m in full if m in S[d] and S[d][m]["auroc"] is not None})
             for m, v in r.items():
                 rank_acc[m].append(v)
         mean_rank = {m: (float(np.mean(v)) if v else None) for m, v in rank_acc.items()}
         md.append("| **mean rank** (1 = best) | " + " | ".join(
-            (f"{mean_rank[m]:.2f}" + (f" ({len(rank_acc[m])} sets)" if len(rank_acc[m]) < len(datasets) else "")) if mean_rank[m] is not None else "–"
+            f"{mean_rank[m]:.2f}" if mean_rank[m] is not None else f"– ({sum(m in S[d] for d in datasets)} sets)"
             for m in present) + " |" * (len(pub_cols)) + " |")
+        # mean AUROC over the data sets, only for methods measured on all of them (else not comparable)
+        def mean_auroc(m):
+            v = [S[d][m]["auroc"] for d in datasets if m in S[d] and S[d][m]["auroc"] is not None]
+            return f"{100 * float(np.mean(v)):.2f}" if len(v) == len(datasets) else f"– ({len(v)} sets)"
+        md.append("| **mean AUROC** | " + " | ".join(mean_auroc(m) for m in present) + " |" * (len(pub_cols)) + " |")
         md += ["", "Bold = best measured AUROC on that data set. Mean rank: methods ranked per data set by mean AUROC "
-               "(ties share the average rank), averaged over data sets; measured methods only.", "", "### AP %", ""]
+               "(ties share the average rank), averaged over data sets; measured methods on every data set only. Mean AUROC: the plain "
+               "average over the data sets (a method missing a set gets none).", "", "### AP %", ""]
         md.append("| data set | " + " | ".join(names[m] for m in present) + " |")
         md.append("|---" * (1 + len(present)) + "|")
         for d in datasets:
