@@ -106,28 +106,11 @@ struct ModelPayloadV2 {
     score_quantiles: Vec<f64>,
 }
 
-/// `TrainConfig` as format version 2 wrote it (field order matters to bincode).
+/// `TrainConfig` as format version 2 wrote it: version 1's fields, then four more. bincode writes
+/// a nested struct's fields in sequence, so this reads the flat layout of version 2.
 #[derive(Deserialize)]
 struct TrainConfigV2 {
-    width: usize,
-    depth: usize,
-    steps: usize,
-    max_seconds: f64,
-    batch_size: usize,
-    lr: f32,
-    lr_min: f32,
-    weight_decay: f32,
-    ema_decay: f32,
-    grad_clip: f32,
-    seed: u64,
-    threads: usize,
-    val_fraction: f64,
-    max_val_rows: usize,
-    evals: usize,
-    denoise: bool,
-    frequency_feature: bool,
-    gmm_components: Vec<usize>,
-    max_head_rows: usize,
+    base: TrainConfigV1,
     signal_min: f32,
     signal_max: f32,
     norm_features: bool,
@@ -138,30 +121,11 @@ impl TrainConfigV2 {
     /// The same options in today's struct; version 2 models scored with the GMM alone.
     fn upgrade(self) -> TrainConfig {
         TrainConfig {
-            width: self.width,
-            depth: self.depth,
-            steps: self.steps,
-            max_seconds: self.max_seconds,
-            batch_size: self.batch_size,
-            lr: self.lr,
-            lr_min: self.lr_min,
-            weight_decay: self.weight_decay,
-            ema_decay: self.ema_decay,
-            grad_clip: self.grad_clip,
-            seed: self.seed,
-            threads: self.threads,
-            val_fraction: self.val_fraction,
-            max_val_rows: self.max_val_rows,
-            evals: self.evals,
-            denoise: self.denoise,
-            frequency_feature: self.frequency_feature,
-            gmm_components: self.gmm_components,
-            max_head_rows: self.max_head_rows,
             signal_min: self.signal_min,
             signal_max: self.signal_max,
             norm_features: self.norm_features,
             dsm_draws: self.dsm_draws,
-            frequency_blend: false,
+            ..self.base.upgrade()
         }
     }
 }
