@@ -136,3 +136,10 @@ SELECT count(*) AS cases, count(*) FILTER (WHERE result = 'ok') AS defined_ok,
 FROM matrix;
 -- no case crashed the backend
 SELECT pg_backend_pid() = :start_pid AS same_backend;
+-- leave the shared regression database as it was for the next test files
+SET client_min_messages = warning;
+DELETE FROM gnsm.models WHERE source_table LIKE 'b%' OR name IN ('weird', 'doomed');
+DROP TABLE b_empty, b_one, b_same, b_nullcol, b_ids, b_long, b_bytes, b_enum2, b_num, b_float, b_ints,
+           b_main, b_other, "b weird ""name""";
+DROP TYPE b_mood;
+SELECT count(*) AS models_left FROM gnsm.models;
