@@ -92,18 +92,37 @@ struct ModelPayloadV3 {
     blend: Option<Blend>,
 }
 
-/// What format version 2 stores: as version 3 without the frequency blend.
+/// What format versions 1 and 2 store: as version 3 without the frequency blend, with the
+/// training options of their release (`C`).
 #[derive(Deserialize)]
-struct ModelPayloadV2 {
+struct ModelPayloadOld<C> {
     encoder: Encoder,
     net_config: NetConfig,
     fourier: Vec<f32>,
     ema_params: Vec<f32>,
     head: DensityHead,
     frequency: Option<IndepNll>,
-    config: TrainConfigV2,
+    config: C,
     report: TrainReport,
     score_quantiles: Vec<f64>,
+}
+
+impl<C> ModelPayloadOld<C> {
+    /// Today's payload: options upgraded by `upgrade`, no blend (the GMM alone scores).
+    fn upgrade(self, upgrade: impl FnOnce(C) -> TrainConfig) -> ModelPayloadV3 {
+        ModelPayloadV3 {
+            encoder: self.encoder,
+            net_config: self.net_config,
+            fourier: self.fourier,
+            ema_params: self.ema_params,
+            head: self.head,
+            frequency: self.frequency,
+            config: upgrade(self.config),
+            report: self.report,
+            score_quantiles: self.score_quantiles,
+            blend: None,
+        }
+    }
 }
 
 /// `TrainConfig` as format version 2 wrote it: version 1's fields, then four more. bincode writes
@@ -128,20 +147,6 @@ impl TrainConfigV2 {
             ..self.base.upgrade()
         }
     }
-}
-
-/// What format version 1 stores: as version 2, with the training options of that release.
-#[derive(Deserialize)]
-struct ModelPayloadV1 {
-    encoder: Encoder,
-    net_config: NetConfig,
-    fourier: Vec<f32>,
-    ema_params: Vec<f32>,
-    head: DensityHead,
-    frequency: Option<IndepNll>,
-    config: TrainConfigV1,
-    report: TrainReport,
-    score_quantiles: Vec<f64>,
 }
 
 /// `TrainConfig` as format version 1 wrote it (field order matters to bincode).
@@ -318,38 +323,14 @@ impl Model {
         }
         let p: ModelPayloadV3 = match version {
             3 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 3 payload: {e}")))?,
-            2 => {
-                let p: ModelPayloadV2 =
-                    bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 2 payload: {e}")))?;
-                ModelPayloadV3 {
-                    encoder: p.encoder,
-                    net_config: p.net_config,
-                    fourier: p.fourier,
-                    ema_params: p.ema_params,
-                    head: p.head,
-                    frequency: p.frequency,
-                    config: p.config.upgrade(),
-                    report: p.report,
-                    score_quantiles: p.score_quantiles,
-                    blend: None,
-                }
-            }
-            1 => {
-                let p: ModelPayloadV1 =
-                    bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 1 payload: {e}")))?;
-                ModelPayloadV3 {
-                    encoder: p.encoder,
-                    net_config: p.net_config,
-                    fourier: p.fourier,
-                    ema_params: p.ema_params,
-                    head: p.head,
-                    frequency: p.frequency,
-                    config: p.config.upgrade(),
-                    report: p.report,
-                    score_quantiles: p.score_quantiles,
-                    blend: None,
-                }
-            }
+            2 => bincode_options(body.len())
+                .deserialize::<ModelPayloadOld<TrainConfigV2>>(body)
+                .map_err(|e| corrupt(format!("format 2 payload: {e}")))?
+                .upgrade(TrainConfigV2::upgrade),
+            1 => bincode_options(body.len())
+                .deserialize::<ModelPayloadOld<TrainConfigV1>>(body)
+                .map_err(|e| corrupt(format!("format 1 payload: {e}")))?
+                .upgrade(TrainConfigV1::upgrade),
             v => {
                 return Err(corrupt(format!(
                     "model format version {v} is newer than this build reads (up to {MODEL_FORMAT_VERSION}); upgrade the gnsm extension"
