@@ -104,14 +104,17 @@ impl CodedTable {
     }
 }
 
-/// The error for a training set with a single distinct row (`n` rows).
-fn identical_rows(n: usize) -> Error {
+/// Refuses a training set of `n` rows with a single distinct row: nothing to learn.
+fn check_learnable(encoder: &Encoder, n: usize) -> Result<()> {
+    if !encoder.columns.iter().all(|c| c.len() == 1) {
+        return Ok(());
+    }
     let reason = if n == 1 {
         "only one training row, so there is no distribution to learn".to_string()
     } else {
         "every training row is identical, so there is no distribution to learn".to_string()
     };
-    Error::InsufficientData { reason }
+    Err(Error::InsufficientData { reason })
 }
 
 /// Maps raw rows to codes and codes to the network's input vector.
@@ -148,9 +151,7 @@ impl Encoder {
             columns.push(ColumnVocab::from_counts(name, pairs));
         }
         let encoder = Encoder { columns };
-        if encoder.columns.iter().all(|c| c.len() == 1) {
-            return Err(identical_rows(rows.len()));
-        }
+        check_learnable(&encoder, rows.len())?;
         Ok(encoder)
     }
 
@@ -319,9 +320,7 @@ impl TableBuilder {
             }
         }
         let encoder = Encoder { columns };
-        if encoder.columns.iter().all(|c| c.len() == 1) {
-            return Err(identical_rows(n));
-        }
+        check_learnable(&encoder, n)?;
         Ok((encoder, CodedTable { n_rows: n, n_cols: m, codes }))
     }
 }

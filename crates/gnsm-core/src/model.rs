@@ -75,6 +75,15 @@ impl Blend {
     pub fn combine(&self, gmm: f64, indep: f64) -> f64 {
         (gmm - self.gmm_mean) / self.gmm_std + (indep - self.indep_mean) / self.indep_std
     }
+
+    /// A row's anomaly score from its GMM score and feature vector (IndepNLL last): blended when
+    /// the model has a blend, else the GMM score alone.
+    pub fn score(blend: Option<&Blend>, gmm: f64, features: &[f64]) -> f64 {
+        match blend {
+            Some(b) => b.combine(gmm, features[features.len() - 1]),
+            None => gmm,
+        }
+    }
 }
 
 /// What format version 3 (the current one) stores.
@@ -278,11 +287,10 @@ impl Model {
         // the IndepNLL feature is the last one when present
         let blend = (config.frequency_blend && fmap.frequency.is_some())
             .then(|| Blend::fit(&gmm, &feats.chunks_exact(nf).map(|f| f[nf - 1]).collect::<Vec<_>>()));
-        let mut model = Model { features: fmap, head, config: config.clone(), report, score_quantiles: Vec::new(), blend };
-        let mut scores: Vec<f64> = feats.chunks_exact(nf).map(|f| model.score_features(f)).collect();
+        // the training rows' scores from the GMM values above (not a second pass of the head)
+        let mut scores: Vec<f64> = gmm.iter().zip(feats.chunks_exact(nf)).map(|(&g, f)| Blend::score(blend.as_ref(), g, f)).collect();
         scores.sort_by(f64::total_cmp);
-        model.score_quantiles = quantiles(&scores, N_QUANTILES);
-        Ok(model)
+        Ok(Model { features: fmap, head, config: config.clone(), report, score_quantiles: quantiles(&scores, N_QUANTILES), blend })
     }
 
     /// Serialises the model in the current format version.

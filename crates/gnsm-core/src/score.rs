@@ -355,11 +355,7 @@ impl Model {
     /// Anomaly score of a feature vector: -log p_GMM(features), plus the standardised IndepNLL
     /// when the model blends it (see `Blend`); higher = more anomalous.
     pub fn score_features(&self, f: &[f64]) -> f64 {
-        let gmm = self.head.score(f);
-        match &self.blend {
-            Some(b) => b.combine(gmm, f[f.len() - 1]),
-            None => gmm,
-        }
+        crate::model::Blend::score(self.blend.as_ref(), self.head.score(f), f)
     }
 
     /// Anomaly score of one coded row (see `score_features`), higher = more anomalous.
