@@ -9,7 +9,7 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 
 /// Raises an SPI failure as an internal error naming what was being done.
-fn spi_fail(what: &str, e: pgrx::spi::Error) -> ! {
+pub fn spi_fail(what: &str, e: pgrx::spi::Error) -> ! {
     raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: {what}: {e}"), None, None)
 }
 
