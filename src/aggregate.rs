@@ -6,7 +6,8 @@ use crate::errors::{raise, OrRaise};
 use crate::gucs;
 use crate::options;
 use crate::training::fit_with_progress;
-use crate::values::{is_categorical_type, type_name, OutputFn, RowTuple};
+use crate::table::{check_overrides_exist, kind_of, KindOverrides, SUPPORTED_TYPES};
+use crate::values::{type_name, OutputFn, RowTuple};
 use gnsm_core::encoding::TableBuilder;
 use pgrx::prelude::*;
 use pgrx::{AggregateName, AnyElement, Internal, JsonB, PgSqlErrorCode};
@@ -15,6 +16,8 @@ use pgrx::{AggregateName, AnyElement, Internal, JsonB, PgSqlErrorCode};
 #[derive(Default)]
 pub struct AggState {
     builder: Option<TableBuilder>,
+    /// 1-based attribute numbers in model order (numeric columns first).
+    attnums: Vec<usize>,
     outputs: Vec<OutputFn>,
     options: Option<serde_json::Value>,
     typid: pg_sys::Oid,
@@ -44,27 +47,40 @@ fn accumulate(state: &mut AggState, row: AnyElement, options: Option<serde_json:
             .map(|(i, a)| (i + 1, pgrx::name_data_to_str(&a.attname).to_string(), a.atttypid))
             .collect();
         if state.builder.is_none() {
-            for (_, name, t) in &attrs {
-                if !is_categorical_type(*t) {
-                    pg_sys::DecrTupleDescRefCount(tupdesc);
-                    raise(
-                        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                        format!("column \"{name}\" has unsupported type {}", type_name(*t, -1)),
-                        Some("gnsm models categorical columns: text, varchar, char, enum, boolean and integer types".into()),
-                        Some("leave the column out of the aggregated row, or cast it to text"),
-                    );
+            // the first row's options choose the column kinds (parsed again, whole, at the end)
+            let opts = options::parse(options.as_ref(), gucs::threads());
+            let kinds = KindOverrides { numeric: &opts.numeric_columns, categorical: &opts.categorical_columns };
+            let mut numeric = Vec::new();
+            let mut categorical = Vec::new();
+            for (attno, name, t) in &attrs {
+                match kind_of(name, *t, -1, "the aggregated row", kinds) {
+                    Some(true) => numeric.push((*attno, name.clone(), *t)),
+                    Some(false) => categorical.push((*attno, name.clone(), *t)),
+                    None => {
+                        pg_sys::DecrTupleDescRefCount(tupdesc);
+                        raise(
+                            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                            format!("column \"{name}\" has unsupported type {}", type_name(*t, -1)),
+                            Some(SUPPORTED_TYPES.into()),
+                            Some("leave the column out of the aggregated row, or cast it to text"),
+                        );
+                    }
                 }
             }
-            let names = attrs.iter().map(|a| a.1.clone()).collect();
-            state.builder = Some(TableBuilder::new(names, gucs::max_categories()));
-            state.outputs = attrs.iter().map(|a| OutputFn::new(a.2, pg_sys::CurrentMemoryContext)).collect();
+            check_overrides_exist(kinds, &attrs.iter().map(|a| a.1.as_str()).collect::<Vec<_>>());
+            let n_num = numeric.len();
+            numeric.extend(categorical);
+            state.builder = Some(TableBuilder::with_numeric(numeric.iter().map(|a| a.1.clone()).collect(), n_num, gucs::max_categories()));
+            state.attnums = numeric.iter().map(|a| a.0).collect();
+            state.outputs = numeric.iter().map(|a| OutputFn::new(a.2, pg_sys::CurrentMemoryContext)).collect();
             state.options = options;
             state.typid = typid;
         }
-        let texts: Vec<Option<String>> = attrs
+        let texts: Vec<Option<String>> = state
+            .attnums
             .iter()
             .zip(state.outputs.iter_mut())
-            .map(|((attno, _, _), out)| tuple.attr(*attno, tupdesc).map(|d| out.with_text(d, str::to_string)))
+            .map(|(attno, out)| tuple.attr(*attno, tupdesc).map(|d| out.with_text(d, str::to_string)))
             .collect();
         pg_sys::DecrTupleDescRefCount(tupdesc);
         let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();

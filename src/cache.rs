@@ -250,8 +250,8 @@ impl CallState {
         }
     }
 
-    /// Codes of one row: attribute values through their output functions and the vocabulary;
-    /// NULL is a category, an unseen value is `UNSEEN`.
+    /// Cells of one row: attribute values through their output functions, then the vocabulary
+    /// (NULL is a category, an unseen value is `UNSEEN`) or the numeric column's z-scoring.
     pub fn encode(&mut self, row: &pgrx::AnyElement, mcxt: pg_sys::MemoryContext) -> &[u32] {
         if !unsafe { pg_sys::type_is_rowtype(row.oid()) } {
             not_a_row(row.oid());
@@ -261,13 +261,15 @@ impl CallState {
             self.bind(tuple.typid, tuple.typmod, mcxt);
             let b = self.binding.as_mut().expect("bound above");
             self.codes.clear();
-            let vocab = &self.model.model.features.encoder.columns;
-            for ((&attnum, out), col) in b.attnums.iter().zip(b.outputs.iter_mut()).zip(vocab) {
-                let code = match tuple.attr(attnum, b.tupdesc) {
-                    None => col.code(None),
-                    Some(d) => out.with_text(d, |s| col.code(Some(s))),
+            let encoder = &self.model.model.features.encoder;
+            for (j, (&attnum, out)) in b.attnums.iter().zip(b.outputs.iter_mut()).enumerate() {
+                let cell = match tuple.attr(attnum, b.tupdesc) {
+                    None => encoder.cell(j, None),
+                    Some(d) => out.with_text(d, |s| encoder.cell(j, Some(s))),
                 };
-                self.codes.push(code);
+                // only a numeric column fed text that is not a number fails (a bytes model has no
+                // stored types to check the row against)
+                self.codes.push(cell.or_raise(&format!("gnsm model \"{}\"", self.model.name)));
             }
             &self.codes
         }

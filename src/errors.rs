@@ -36,9 +36,15 @@ pub fn raise_core(err: Error, context: &str) -> ! {
             ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             msg,
             None,
-            Some("leave identifier-like columns out of the column list, or raise gnsm.max_categories"),
+            Some("leave identifier-like columns out of the column list, model a number column as numeric (option numeric_columns), or raise gnsm.max_categories"),
         ),
         Error::RowMismatch { .. } => raise(ERRCODE_DATATYPE_MISMATCH, msg, None, None),
+        Error::BadNumber { .. } => raise(
+            ERRCODE_INVALID_TEXT_REPRESENTATION,
+            msg,
+            None,
+            Some("a numeric model column needs numbers; score rows whose column has the type the model was trained on"),
+        ),
         Error::CorruptModel { .. } => {
             raise(ERRCODE_DATA_CORRUPTED, msg, None, Some("retrain the model with gnsm_train, or restore gnsm.models from a backup"))
         }

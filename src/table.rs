@@ -3,7 +3,7 @@
 //! `gnsm.max_train_rows`. Runs as the calling user: SELECT privileges apply.
 
 use crate::errors::{raise, raise_core};
-use crate::values::{is_categorical_type, type_name, OutputFn};
+use crate::values::{can_be_numeric, is_categorical_type, is_numeric_type, type_name, OutputFn};
 use gnsm_core::encoding::{CodedTable, Encoder, TableBuilder};
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
@@ -20,6 +20,8 @@ pub struct SourceColumn {
     pub name: String,
     pub typoid: pg_sys::Oid,
     pub type_name: String,
+    /// Modelled as a number (else as categories).
+    pub numeric: bool,
 }
 
 /// A resolved source table.
@@ -30,7 +32,54 @@ pub struct Source {
     pub display: String,
     /// The bare relation name (default model name).
     pub relname: String,
+    /// Model columns in model order: numeric ones first, each group in the order given.
     pub columns: Vec<SourceColumn>,
+}
+
+impl Source {
+    /// Number of numeric model columns (they come first).
+    pub fn n_numeric(&self) -> usize {
+        self.columns.iter().filter(|c| c.numeric).count()
+    }
+}
+
+/// Which columns the options force to a kind.
+#[derive(Debug, Clone, Copy)]
+pub struct KindOverrides<'a> {
+    /// `numeric_columns`: integers (or any number type) modelled as numbers.
+    pub numeric: &'a [String],
+    /// `categorical_columns`: float/numeric columns modelled as categories.
+    pub categorical: &'a [String],
+}
+
+/// Text naming every type gnsm models, for errors.
+pub const SUPPORTED_TYPES: &str =
+    "gnsm models text, varchar, char, enum, boolean and integer columns as categories and float4, float8 and numeric columns as numbers";
+
+/// The kind of column `name` of type `t` (true = numeric), or None when gnsm cannot model the type.
+/// Raises when an override asks for a kind the type cannot have.
+pub fn kind_of(name: &str, t: pg_sys::Oid, typmod: i32, display: &str, kinds: KindOverrides) -> Option<bool> {
+    if kinds.numeric.iter().any(|n| n == name) {
+        if !can_be_numeric(t) {
+            raise(
+                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                format!("column \"{name}\" of relation \"{display}\" has type {}, which gnsm cannot model as a number", type_name(t, typmod)),
+                None,
+                Some("numeric_columns takes integer, float4, float8 and numeric columns; cast others in a view"),
+            );
+        }
+        return Some(true);
+    }
+    if kinds.categorical.iter().any(|n| n == name) {
+        return (is_categorical_type(t) || is_numeric_type(t)).then_some(false);
+    }
+    if is_numeric_type(t) {
+        Some(true)
+    } else if is_categorical_type(t) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Every live attribute: (name, type oid, typmod, in a one-column key or unique index).
@@ -58,9 +107,23 @@ fn attributes(relid: pg_sys::Oid) -> Vec<(String, pg_sys::Oid, i32, bool)> {
     .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: reading the table's columns failed: {e}"), None, None))
 }
 
-/// Resolves the table and its model columns; `requested = None` picks every categorical column
-/// that is not a single-column key.
-pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>) -> Source {
+/// Raises when `numeric_columns` or `categorical_columns` names a column that is not a model column.
+pub fn check_overrides_exist(kinds: KindOverrides, columns: &[&str]) {
+    for (option, list) in [("numeric_columns", kinds.numeric), ("categorical_columns", kinds.categorical)] {
+        if let Some(stray) = list.iter().find(|n| !columns.contains(&n.as_str())) {
+            raise(
+                PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+                format!("option {option} names column \"{stray}\", which is not one of the model's columns"),
+                Some(format!("model columns: {}", columns.join(", "))),
+                Some("list the column in the columns argument too (key columns are not picked automatically)"),
+            );
+        }
+    }
+}
+
+/// Resolves the table and its model columns; `requested = None` picks every column of a type gnsm
+/// models that is not a single-column key. Numeric columns are moved first (the model's order).
+pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>, kinds: KindOverrides) -> Source {
     let (display, relname, relkind): (Option<String>, Option<String>, Option<String>) = Spi::connect(|c| {
         let t = c
             .select(
@@ -91,7 +154,7 @@ pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>) -> So
                     PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
                     "gnsm_train: the column list is empty",
                     None,
-                    Some("pass NULL to use every categorical column"),
+                    Some("pass NULL to use every column gnsm can model"),
                 );
             }
             let mut out: Vec<SourceColumn> = Vec::new();
@@ -111,35 +174,40 @@ pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>) -> So
                 if out.iter().any(|c| &c.name == n) {
                     raise(PgSqlErrorCode::ERRCODE_DUPLICATE_COLUMN, format!("column \"{n}\" is listed twice"), None, None);
                 }
-                if !is_categorical_type(*t) {
+                let Some(numeric) = kind_of(n, *t, *m, &display, kinds) else {
                     raise(
                         PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
                         format!("column \"{n}\" of relation \"{display}\" has unsupported type {}", type_name(*t, *m)),
-                        Some("gnsm models categorical columns: text, varchar, char, enum, boolean and integer types".into()),
+                        Some(SUPPORTED_TYPES.into()),
                         Some("to treat such values as categories, train on a view that casts the column to text"),
                     );
-                }
-                out.push(SourceColumn { name: n.clone(), typoid: *t, type_name: type_name(*t, *m) });
+                };
+                out.push(SourceColumn { name: n.clone(), typoid: *t, type_name: type_name(*t, *m), numeric });
             }
             out
         }
         None => {
             let picked: Vec<SourceColumn> = attrs
                 .iter()
-                .filter(|(_, t, _, key)| !key && is_categorical_type(*t))
-                .map(|(n, t, m, _)| SourceColumn { name: n.clone(), typoid: *t, type_name: type_name(*t, *m) })
+                .filter(|(_, _, _, key)| !key)
+                .filter_map(|(n, t, m, _)| {
+                    kind_of(n, *t, *m, &display, kinds).map(|numeric| SourceColumn { name: n.clone(), typoid: *t, type_name: type_name(*t, *m), numeric })
+                })
                 .collect();
             if picked.is_empty() {
                 raise(
                     PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                    format!("relation \"{display}\" has no categorical column that is not a key"),
-                    None,
+                    format!("relation \"{display}\" has no column gnsm can model that is not a key"),
+                    Some(SUPPORTED_TYPES.into()),
                     Some("name the columns explicitly: gnsm_train('t', ARRAY['a','b'])"),
                 );
             }
             picked
         }
     };
+    check_overrides_exist(kinds, &columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>());
+    let (mut columns, categorical): (Vec<SourceColumn>, Vec<SourceColumn>) = columns.into_iter().partition(|c| c.numeric);
+    columns.extend(categorical);
     Source { relid, display, relname, columns }
 }
 
@@ -159,7 +227,7 @@ pub fn read(source: &Source, max_rows: usize, max_categories: usize, seed: u64) 
     let cols: Vec<String> = source.columns.iter().map(|c| quote_identifier(&c.name)).collect();
     let sql = format!("SELECT {} FROM {}", cols.join(", "), source.display);
     let names: Vec<String> = source.columns.iter().map(|c| c.name.clone()).collect();
-    let mut builder = TableBuilder::new(names, max_categories);
+    let mut builder = TableBuilder::with_numeric(names, source.n_numeric(), max_categories);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5A3B1E);
     let mut total: u64 = 0;
     let mcxt = unsafe { pg_sys::CurrentMemoryContext };

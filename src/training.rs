@@ -103,7 +103,8 @@ type TrainedRow = (String, i32, bool, i64, f64, f64);
 /// Reads the table, trains, stores a new version and applies the retention policy.
 fn train_and_store(relid: pg_sys::Oid, columns: Option<Vec<Option<String>>>, opts: TrainOptions) -> TrainedRow {
     let started = Instant::now();
-    let source: Source = table::resolve(relid, columns);
+    let kinds = table::KindOverrides { numeric: &opts.numeric_columns, categorical: &opts.categorical_columns };
+    let source: Source = table::resolve(relid, columns, kinds);
     let name = opts.name.clone().unwrap_or_else(|| source.relname.clone());
     let read = table::read(&source, gucs::max_train_rows(), gucs::max_categories(), opts.config.seed);
     if read.sampled {
@@ -126,7 +127,10 @@ fn train_and_store(relid: pg_sys::Oid, columns: Option<Vec<Option<String>>>, opt
         source_relid: Some(source.relid),
         columns: source.columns.iter().map(|c| c.name.clone()).collect(),
         column_types: source.columns.iter().map(|c| c.type_name.clone()).collect(),
-        vocab_sizes: model.features.encoder.block_sizes().iter().map(|&k| k as i32).collect(),
+        // per model column: K for a categorical column, 0 for a numeric one
+        vocab_sizes: std::iter::repeat_n(0, model.features.encoder.n_num())
+            .chain(model.features.encoder.block_sizes().iter().map(|&k| k as i32))
+            .collect(),
         options: options::to_json(&opts),
         metrics,
         score_quantiles: percentiles(&model),

@@ -1,6 +1,7 @@
-//! Column types gnsm accepts and the one way values become category strings: the type's own
-//! output function (so `true` is `t`, a `char(3)` keeps its padding, an enum is its label), used
-//! identically when training reads the table and when scoring reads a row.
+//! Column types gnsm accepts and the one way values become text: the type's own output function
+//! (so `true` is `t`, a `char(3)` keeps its padding, an enum is its label, a float8 prints its
+//! shortest exact digits), used identically when training reads the table and when scoring reads a
+//! row. Numeric columns are parsed from that text by the core.
 
 use pgrx::pg_sys;
 use std::ffi::CStr;
@@ -21,6 +22,21 @@ pub fn is_categorical_type(typoid: pg_sys::Oid) -> bool {
             | pg_sys::INT4OID
             | pg_sys::INT8OID
     ) || unsafe { pg_sys::type_is_enum(base) }
+}
+
+/// Whether a column of this type is a number by default: float4, float8 and numeric, and domains
+/// over them. Integer types are categories by default (codes, flags and years are common), numbers
+/// when the `numeric_columns` option names them.
+pub fn is_numeric_type(typoid: pg_sys::Oid) -> bool {
+    let base = unsafe { pg_sys::getBaseType(typoid) };
+    matches!(base, pg_sys::FLOAT4OID | pg_sys::FLOAT8OID | pg_sys::NUMERICOID)
+}
+
+/// Whether a column of this type can be modelled as a number when asked to: the default numeric
+/// types and the integer types.
+pub fn can_be_numeric(typoid: pg_sys::Oid) -> bool {
+    let base = unsafe { pg_sys::getBaseType(typoid) };
+    is_numeric_type(base) || matches!(base, pg_sys::INT2OID | pg_sys::INT4OID | pg_sys::INT8OID)
 }
 
 /// `format_type` of a type with its modifier, e.g. `character varying(20)`.

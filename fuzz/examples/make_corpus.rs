@@ -28,6 +28,14 @@ fn main() {
     let model = gnsm_core::train::Hooks::silent(|h| gnsm_core::model::Model::fit(&names, &rows, &micro, 100, &pool, h)).unwrap();
     let bytes = model.to_bytes();
     put("model_decode", "tiny_model", &bytes);
+    // a model with a numeric column (format 4 encoder statistics)
+    let mut b = gnsm_core::encoding::TableBuilder::with_numeric(vec!["n".into(), "a".into()], 1, 100);
+    for i in 0..50 {
+        b.push_row(&[Some(&(i as f64 * 0.5).to_string()), Some(["x", "y"][i % 2])]).unwrap();
+    }
+    let (enc, table) = b.finish().unwrap();
+    let mixed = gnsm_core::train::Hooks::silent(|h| gnsm_core::model::Model::fit_coded(enc, &table, &micro, &pool, h)).unwrap();
+    put("model_decode", "tiny_mixed_model", &mixed.to_bytes());
     put("model_decode", "truncated", &bytes[..bytes.len() / 2]);
     put("model_decode", "header_only", &bytes[..14]);
     let mut future = bytes.clone();

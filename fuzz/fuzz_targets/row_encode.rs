@@ -1,5 +1,6 @@
-//! Arbitrary tables (strings of any length and Unicode, NULL patterns, ragged rows) into the row
-//! encoder: building a vocabulary, coding rows, and scoring them with a trained model must give
+//! Arbitrary tables (strings of any length and Unicode, NULL patterns, ragged rows, any text in
+//! numeric columns) into the row encoder: building a vocabulary and numeric statistics, coding
+//! rows, and scoring them with trained models (categorical, and numeric + categorical) must give
 //! an error or finite scores, never a panic.
 #![no_main]
 
@@ -10,14 +11,19 @@ use libfuzzer_sys::fuzz_target;
 #[derive(Arbitrary, Debug)]
 struct Input {
     names: Vec<String>,
+    /// the first `n_numeric % (names + 1)` columns are numeric
+    n_numeric: u8,
     max_categories: u8,
     rows: Vec<Vec<Option<String>>>,
     /// rows scored by the tiny 3-column model
     probes: Vec<[Option<String>; 3]>,
+    /// rows scored by the tiny numeric + categorical model (any text in the numeric column)
+    mixed_probes: Vec<[Option<String>; 3]>,
 }
 
 fuzz_target!(|input: Input| {
-    let mut builder = TableBuilder::new(input.names.clone(), input.max_categories as usize);
+    let n_numeric = input.n_numeric as usize % (input.names.len() + 1);
+    let mut builder = TableBuilder::with_numeric(input.names.clone(), n_numeric, input.max_categories as usize);
     let mut pushed = true;
     for row in &input.rows {
         let r: Vec<Option<&str>> = row.iter().map(|v| v.as_deref()).collect();
@@ -33,8 +39,8 @@ fuzz_target!(|input: Input| {
             for (i, row) in input.rows.iter().enumerate() {
                 let codes = encoder.encode_row(row).expect("a training row encodes");
                 assert_eq!(codes, table.row(i));
-                for (col, &c) in encoder.columns.iter().zip(&codes) {
-                    let _ = col.display(c);
+                for (j, &c) in codes.iter().enumerate() {
+                    let _ = encoder.display(j, c);
                 }
             }
         }
@@ -44,6 +50,19 @@ fuzz_target!(|input: Input| {
         let codes = model.features.encoder.encode_row(probe).expect("3 values for 3 columns");
         let score = model.score_codes(&codes).expect("coded rows score");
         assert!(score.is_finite(), "score {score} for {probe:?}");
+    }
+    let mixed = gnsm_fuzz::tiny_mixed_model();
+    for probe in &input.mixed_probes {
+        match mixed.features.encoder.encode_row(probe) {
+            Ok(codes) => {
+                let score = mixed.score_codes(&codes).expect("coded rows score");
+                assert!(score.is_finite(), "score {score} for {probe:?}");
+                let (s, cols) = mixed.explain(&codes).expect("explain");
+                assert!(s.is_finite() && cols.iter().all(|c| c.contribution.is_finite() && c.contribution >= 0.0));
+            }
+            Err(gnsm_core::Error::BadNumber { .. }) => {}
+            Err(e) => panic!("unexpected error {e} for {probe:?}"),
+        }
     }
     if let Some(probe) = input.probes.first() {
         let codes = model.features.encoder.encode_row(probe).unwrap();

@@ -24,6 +24,21 @@ pub fn tiny_model() -> &'static Model {
     })
 }
 
+/// A model of one numeric column that depends on two categorical ones, trained once per process.
+pub fn tiny_mixed_model() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let mut b = gnsm_core::encoding::TableBuilder::with_numeric(vec!["n".into(), "a".into(), "b".into()], 1, 1000);
+        for i in 0..200 {
+            let n = if i % 9 == 0 { None } else { Some(format!("{}", (i % 4) as f64 * 10.0 + (i % 5) as f64 * 0.1)) };
+            b.push_row(&[n.as_deref(), Some(&format!("a{}", i % 4)), Some(&format!("b{}", i % 2))]).expect("row");
+        }
+        let (enc, table) = b.finish().expect("mixed table");
+        let pool = build_pool(1).expect("pool");
+        Hooks::silent(|h| Model::fit_coded(enc, &table, &tiny_config(), &pool, h)).expect("tiny mixed model trains")
+    })
+}
+
 /// Scores that every loaded model must give without panicking: a row of first codes and a row of
 /// UNSEEN codes (values never seen in training); for a model trained here they must be finite.
 pub fn exercise(model: &Model, must_be_finite: bool) {

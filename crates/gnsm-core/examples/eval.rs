@@ -9,7 +9,8 @@
 //! as `{"fit":[...],"test":[...]}` (0-based data-row indices: fit = the rows handed to the trainer,
 //! test = the scored rows), so other implementations (bench/python/peers.py) can use the same
 //! splits. `--label NAME` names the setting in the JSON output, which also carries every seed's
-//! metrics under `runs`.
+//! metrics under `runs`. `--numeric a,b` models the named columns as numbers (z-scored, Gaussian
+//! noise) in gnsm; IndepNLL and AVF always see every column as categories.
 
 use gnsm_core::baselines::{Avf, IndepNll};
 use gnsm_core::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split, LabeledTable, Split};
@@ -30,6 +31,8 @@ struct Args {
     json: Option<PathBuf>,
     splits_dir: Option<PathBuf>,
     label: String,
+    /// Columns gnsm models as numeric.
+    numeric: Vec<String>,
 }
 
 /// Parses `--key value` pairs; unknown keys are an error.
@@ -43,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
         json: None,
         splits_dir: None,
         label: "gnsm".into(),
+        numeric: Vec::new(),
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -80,6 +84,7 @@ fn parse_args() -> Result<Args, String> {
             "--json" => a.json = Some(PathBuf::from(val)),
             "--splits-dir" => a.splits_dir = Some(PathBuf::from(val)),
             "--label" => a.label = val,
+            "--numeric" => a.numeric = val.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
             _ => return Err(format!("unknown option {key}")),
         }
         i += 2;
@@ -88,15 +93,30 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// Codes every row of the table with a vocabulary learned from the `train` rows only (values seen
-/// only in other rows become UNSEEN, as at scoring time in SQL).
-fn code_with_train_vocab(table: &LabeledTable, train: &[usize]) -> Result<(gnsm_core::encoding::Encoder, CodedTable, CodedTable), String> {
-    let mut b = TableBuilder::new(table.columns.clone(), DEFAULT_MAX_CATEGORIES);
+/// only in other rows become UNSEEN, as at scoring time in SQL); the `numeric` columns are moved
+/// first and modelled as numbers.
+fn code_with_train_vocab(
+    table: &LabeledTable,
+    train: &[usize],
+    numeric: &[String],
+) -> Result<(gnsm_core::encoding::Encoder, CodedTable, CodedTable), String> {
+    if let Some(missing) = numeric.iter().find(|n| !table.columns.contains(n)) {
+        return Err(format!("--numeric: no column \"{missing}\""));
+    }
+    // model order: numeric columns, then the rest, each in file order
+    let order: Vec<usize> = (0..table.columns.len())
+        .filter(|&j| numeric.contains(&table.columns[j]))
+        .chain((0..table.columns.len()).filter(|&j| !numeric.contains(&table.columns[j])))
+        .collect();
+    let names: Vec<String> = order.iter().map(|&j| table.columns[j].clone()).collect();
+    let reorder = |r: usize| -> Vec<Option<&str>> { order.iter().map(|&j| table.rows[r][j].as_deref()).collect() };
+    let mut b = TableBuilder::with_numeric(names, numeric.len(), DEFAULT_MAX_CATEGORIES);
     for &r in train {
-        let row: Vec<Option<&str>> = table.rows[r].iter().map(|v| v.as_deref()).collect();
-        b.push_row(&row).map_err(|e| e.to_string())?;
+        b.push_row(&reorder(r)).map_err(|e| e.to_string())?;
     }
     let (enc, train_codes) = b.finish().map_err(|e| e.to_string())?;
-    let all = enc.encode_rows(&table.rows).map_err(|e| e.to_string())?;
+    let rows: Vec<Vec<Option<&str>>> = (0..table.rows.len()).map(reorder).collect();
+    let all = enc.encode_rows(&rows).map_err(|e| e.to_string())?;
     Ok((enc, train_codes, all))
 }
 
@@ -179,18 +199,25 @@ fn main() {
                 if let Some(dir) = &args.splits_dir {
                     write_split(&dir.join(format!("{name}.{proto}.{seed}.json")), &fit_rows, &split.test).unwrap_or_else(|e| panic!("{e}"));
                 }
-                let (enc, fit_codes, all_codes) = code_with_train_vocab(&table, &fit_rows).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let (enc, fit_codes, all_codes) = code_with_train_vocab(&table, &fit_rows, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
                 let labels: Vec<bool> = split.test.iter().map(|&i| table.labels[i]).collect();
                 let test_codes = all_codes.select(&split.test);
+                // gnsm's own coding when some columns are numeric (the baselines keep categories)
+                let (gnsm_enc, gnsm_fit, gnsm_test) = if args.numeric.is_empty() {
+                    (enc.clone(), fit_codes.clone(), test_codes.clone())
+                } else {
+                    let (e, f, a) = code_with_train_vocab(&table, &fit_rows, &args.numeric).unwrap_or_else(|e| panic!("{name}: {e}"));
+                    (e, f, a.select(&split.test))
+                };
                 let mut config = args.config.clone();
                 config.seed = seed;
                 config.val_fraction = if proto == "semi" { split.val.len() as f64 / fit_rows.len() as f64 } else { 0.1 };
                 let t0 = Instant::now();
-                let model = Hooks::silent(|h| Model::fit_coded(enc.clone(), &fit_codes, &config, &pool, h))
+                let model = Hooks::silent(|h| Model::fit_coded(gnsm_enc, &gnsm_fit, &config, &pool, h))
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 let train_s = t0.elapsed().as_secs_f64();
                 let t1 = Instant::now();
-                let scores = model.score_table(&test_codes, Some(&pool)).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let scores = model.score_table(&gnsm_test, Some(&pool)).unwrap_or_else(|e| panic!("{name}: {e}"));
                 let score_s = t1.elapsed().as_secs_f64();
                 let rows: Vec<&[u32]> = (0..test_codes.n_rows).map(|i| test_codes.row(i)).collect();
                 let t2 = Instant::now();

@@ -13,6 +13,8 @@ pub enum Error {
     TooManyCategories { column: String, distinct: usize, cap: usize },
     /// A row does not fit the model (wrong arity, numeric value not finite...).
     RowMismatch { reason: String },
+    /// A numeric column's value is not a number.
+    BadNumber { column: String, value: String },
     /// Model bytes are not a gnsm model, are truncated, or come from an unknown format version.
     CorruptModel { reason: String },
     /// The caller's interrupt hook asked training to stop.
@@ -32,6 +34,7 @@ impl fmt::Display for Error {
                 write!(f, "column \"{column}\" has {distinct} distinct values, more than the cap of {cap}")
             }
             Error::RowMismatch { reason } => write!(f, "row does not match the model: {reason}"),
+            Error::BadNumber { column, value } => write!(f, "numeric column \"{column}\" has the value \"{value}\", which is not a number"),
             Error::CorruptModel { reason } => write!(f, "corrupt or unsupported model: {reason}"),
             Error::Interrupted => write!(f, "training was interrupted"),
             Error::Numeric { reason } => write!(f, "numeric failure: {reason}"),

@@ -7,10 +7,11 @@
 //! partial sums are reduced in chunk order, so a fit depends only on the data and the seed, never
 //! on the number of threads.
 //!
-//! Deviation from sklearn: a component whose responsibility mass drops below `MIN_COMPONENT_MASS`
-//! (an empty k-means cluster, duplicated seeds on data with fewer distinct points than k) is
-//! removed instead of being kept as a zero-weight spike at the origin, which would otherwise give
-//! a huge density to test points that happen to land on it.
+//! Deviation from sklearn: a component whose responsibility mass drops below d + 1 rows (the
+//! fewest points that determine a full d x d covariance) is removed. sklearn keeps it, regularised
+//! into a spike: an empty k-means cluster then sits at the origin, and a handful of outliers in the
+//! training rows (anomalies, in the unsupervised use) get a component of their own whose density is
+//! the highest of all, so exactly those rows score as the most normal.
 
 use crate::error::{invalid, Error, Result};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
@@ -538,9 +539,10 @@ impl GaussianMixture {
 }
 
 /// M-step: weights, means and covariance factors from responsibilities (n x k) and their sums,
-/// dropping components whose mass is negligible.
+/// dropping components with less mass than d + 1 rows (see the module note).
 fn m_step(x: &[f64], d: usize, resp: &[f64], k: usize, st: &Stats, reg_covar: f64) -> Result<GaussianMixture> {
-    let mut alive: Vec<usize> = (0..k).filter(|&c| st.nk[c] >= MIN_COMPONENT_MASS).collect();
+    let min_mass = MIN_COMPONENT_MASS.max((d + 1) as f64);
+    let mut alive: Vec<usize> = (0..k).filter(|&c| st.nk[c] >= min_mass).collect();
     if alive.is_empty() {
         // cannot happen (the masses sum to n >= 1) but keep the heaviest rather than fail
         let best = (0..k).max_by(|&a, &b| st.nk[a].total_cmp(&st.nk[b])).unwrap_or(0);

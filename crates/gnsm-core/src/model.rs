@@ -2,12 +2,14 @@
 //!
 //! Format: `b"GNSM"` magic, `u16` little-endian format version, `u64` little-endian FNV-1a checksum
 //! of the payload, then the payload: bincode 1.x (fixed-width integers, little-endian) of
-//! `ModelPayloadV2` (version 2, which added the feature-kind fields of `TrainConfig`) or
-//! `ModelPayloadV1` (version 1, read as the paper's feature set). Readers for every released format version are kept; a new field means a new
-//! version. Truncated, corrupted or foreign bytes give `Error::CorruptModel`, never a panic.
+//! `ModelPayload` (version 4: numeric columns in the encoder), `ModelPayloadV3` (version 3: the
+//! score blend), or `ModelPayloadOld` with the options of version 2 (feature-kind fields) or 1
+//! (the paper's feature set). Readers for every released format version are kept; a new field
+//! means a new version. Truncated, corrupted or foreign bytes give `Error::CorruptModel`, never a
+//! panic.
 
 use crate::baselines::IndepNll;
-use crate::encoding::{CodedTable, Encoder, TableBuilder};
+use crate::encoding::{CodedTable, ColumnVocab, Encoder, TableBuilder};
 use crate::error::{Error, Result};
 use crate::gmm::DensityHead;
 use crate::network::{NetConfig, Network};
@@ -86,9 +88,10 @@ impl Blend {
     }
 }
 
-/// What format version 3 (the current one) stores.
+/// What format version 4 (the current one) stores; version 4 added numeric columns to the
+/// encoder.
 #[derive(Serialize, Deserialize)]
-struct ModelPayloadV3 {
+struct ModelPayload {
     encoder: Encoder,
     net_config: NetConfig,
     fourier: Vec<f32>,
@@ -101,11 +104,50 @@ struct ModelPayloadV3 {
     blend: Option<Blend>,
 }
 
+/// The encoder of format versions 1-3: categorical columns only.
+#[derive(Deserialize)]
+struct EncoderV3 {
+    columns: Vec<ColumnVocab>,
+}
+
+/// What format version 3 stores: as version 4 with a categorical-only encoder.
+#[derive(Deserialize)]
+struct ModelPayloadV3 {
+    encoder: EncoderV3,
+    net_config: NetConfig,
+    fourier: Vec<f32>,
+    ema_params: Vec<f32>,
+    head: DensityHead,
+    frequency: Option<IndepNll>,
+    config: TrainConfig,
+    report: TrainReport,
+    score_quantiles: Vec<f64>,
+    blend: Option<Blend>,
+}
+
+impl ModelPayloadV3 {
+    /// Today's payload: the same model with no numeric columns.
+    fn upgrade(self) -> ModelPayload {
+        ModelPayload {
+            encoder: Encoder { columns: self.encoder.columns, numeric: Vec::new() },
+            net_config: self.net_config,
+            fourier: self.fourier,
+            ema_params: self.ema_params,
+            head: self.head,
+            frequency: self.frequency,
+            config: self.config,
+            report: self.report,
+            score_quantiles: self.score_quantiles,
+            blend: self.blend,
+        }
+    }
+}
+
 /// What format versions 1 and 2 store: as version 3 without the frequency blend, with the
 /// training options of their release (`C`).
 #[derive(Deserialize)]
 struct ModelPayloadOld<C> {
-    encoder: Encoder,
+    encoder: EncoderV3,
     net_config: NetConfig,
     fourier: Vec<f32>,
     ema_params: Vec<f32>,
@@ -258,7 +300,11 @@ impl Model {
     ) -> Result<Model> {
         config.validate()?;
         let (network, report) = train_network(&encoder, table, config, pool, hooks)?;
-        let frequency = config.frequency_feature.then(|| IndepNll::fit(table, &encoder.block_sizes()));
+        // the frequency model counts categories; numeric columns are scored from the encoder's stats
+        let frequency = config.frequency_feature.then(|| {
+            let categorical = (encoder.n_num() > 0).then(|| table.without_leading(encoder.n_num()));
+            IndepNll::fit(categorical.as_ref().unwrap_or(table), &encoder.block_sizes())
+        });
         // the density head is fitted on a seeded sample of the training rows
         let mut rows: Vec<usize> = (0..table.n_rows).collect();
         if rows.len() > config.max_head_rows {
@@ -295,7 +341,7 @@ impl Model {
 
     /// Serialises the model in the current format version.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = ModelPayloadV3 {
+        let payload = ModelPayload {
             encoder: self.features.encoder.clone(),
             net_config: self.features.network.config,
             fourier: self.features.network.fourier.clone(),
@@ -329,16 +375,22 @@ impl Model {
         if !cfg!(fuzzing) && fnv1a(body) != checksum {
             return Err(corrupt(format!("checksum mismatch ({} payload bytes): the model bytes are truncated or damaged", body.len())));
         }
-        let p: ModelPayloadV3 = match version {
-            3 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 3 payload: {e}")))?,
+        let p: ModelPayload = match version {
+            4 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 4 payload: {e}")))?,
+            3 => bincode_options(body.len())
+                .deserialize::<ModelPayloadV3>(body)
+                .map_err(|e| corrupt(format!("format 3 payload: {e}")))?
+                .upgrade(),
             2 => bincode_options(body.len())
                 .deserialize::<ModelPayloadOld<TrainConfigV2>>(body)
                 .map_err(|e| corrupt(format!("format 2 payload: {e}")))?
-                .upgrade(TrainConfigV2::upgrade),
+                .upgrade(TrainConfigV2::upgrade)
+                .upgrade(),
             1 => bincode_options(body.len())
                 .deserialize::<ModelPayloadOld<TrainConfigV1>>(body)
                 .map_err(|e| corrupt(format!("format 1 payload: {e}")))?
-                .upgrade(TrainConfigV1::upgrade),
+                .upgrade(TrainConfigV1::upgrade)
+                .upgrade(),
             v => {
                 return Err(corrupt(format!(
                     "model format version {v} is newer than this build reads (up to {MODEL_FORMAT_VERSION}); upgrade the gnsm extension"
@@ -355,7 +407,12 @@ impl Model {
         }
         let network = Network::from_parts(p.net_config, p.fourier, p.ema_params)
             .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
-        if p.frequency.as_ref().is_some_and(|f| f.n_cols() != encoder.n_cols()) {
+        if encoder.numeric.iter().any(|c| {
+            !(c.mean.is_finite() && c.std.is_finite() && c.std > 0.0 && c.quantiles.iter().all(|q| q.is_finite()))
+        }) {
+            return Err(corrupt("a numeric column's statistics are not finite".into()));
+        }
+        if p.frequency.as_ref().is_some_and(|f| f.n_cols() != encoder.columns.len()) {
             return Err(corrupt("frequency model and vocabulary disagree on the column count".into()));
         }
         let features = FeatureMap::new(encoder, network, p.frequency, p.config.denoise).with_kinds(

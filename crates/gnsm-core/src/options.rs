@@ -25,6 +25,10 @@ pub struct TrainOptions {
     pub activate: Activate,
     /// After storing, keep only this many newest versions (plus the active one); 0 keeps all.
     pub keep_versions: usize,
+    /// Columns to model as numbers although their type defaults to categories (integers).
+    pub numeric_columns: Vec<String>,
+    /// Columns to model as categories although their type defaults to numbers (float, numeric).
+    pub categorical_columns: Vec<String>,
 }
 
 /// Why an options object was refused: a message naming the key, and optional detail and hint.
@@ -61,6 +65,8 @@ pub const VALID_KEYS: &[&str] = &[
     "name",
     "activate",
     "keep_versions",
+    "numeric_columns",
+    "categorical_columns",
     "width",
     "depth",
     "steps",
@@ -103,6 +109,20 @@ fn num(key: &str, v: &Value) -> Result<f64, OptionError> {
     }
 }
 
+/// A list of distinct column names.
+fn names(key: &str, v: &Value) -> Result<Vec<String>, OptionError> {
+    let expected = "an array of distinct, non-empty column names";
+    let arr = v.as_array().ok_or_else(|| bad(key, expected, v))?;
+    let mut out: Vec<String> = Vec::with_capacity(arr.len());
+    for x in arr {
+        match x.as_str() {
+            Some(s) if !s.is_empty() && s.chars().count() <= 200 && !out.iter().any(|o| o == s) => out.push(s.to_string()),
+            _ => return Err(bad(key, expected, v)),
+        }
+    }
+    Ok(out)
+}
+
 /// A boolean option.
 fn boolean(key: &str, v: &Value) -> Result<bool, OptionError> {
     v.as_bool().ok_or_else(|| bad(key, "true or false", v))
@@ -129,6 +149,8 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> Result<TrainOpt
         config: TrainConfig { threads: default_threads, ..TrainConfig::default() },
         activate: Activate::Always,
         keep_versions: 0,
+        numeric_columns: Vec::new(),
+        categorical_columns: Vec::new(),
     };
     let c = &mut out.config;
     for (key, v) in obj {
@@ -147,6 +169,8 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> Result<TrainOpt
                 }
             }
             "keep_versions" => out.keep_versions = uint(key, v)?,
+            "numeric_columns" => out.numeric_columns = names(key, v)?,
+            "categorical_columns" => out.categorical_columns = names(key, v)?,
             "width" => c.width = uint(key, v)?,
             "depth" => c.depth = uint(key, v)?,
             "steps" => c.steps = uint(key, v)?,
@@ -184,6 +208,13 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> Result<TrainOpt
             }
         }
     }
+    if let Some(both) = out.numeric_columns.iter().find(|n| out.categorical_columns.contains(n)) {
+        return Err(OptionError {
+            message: format!("column {} is in both numeric_columns and categorical_columns", shown(&Value::String(both.clone()))),
+            detail: None,
+            hint: Some("name each column in at most one of the two lists".into()),
+        });
+    }
     Ok(out)
 }
 
@@ -194,6 +225,7 @@ pub fn to_json(o: &TrainOptions) -> Value {
         "name": o.name,
         "activate": match o.activate { Activate::Always => "always", Activate::IfBetter => "if_better", Activate::Never => "never" },
         "keep_versions": o.keep_versions,
+        "numeric_columns": o.numeric_columns, "categorical_columns": o.categorical_columns,
         "width": c.width, "depth": c.depth, "steps": c.steps, "max_seconds": c.max_seconds,
         "batch_size": c.batch_size, "lr": c.lr, "lr_min": c.lr_min, "weight_decay": c.weight_decay,
         "ema_decay": c.ema_decay, "grad_clip": c.grad_clip, "seed": c.seed, "threads": c.threads,
@@ -227,6 +259,9 @@ mod tests {
         assert!(p(r#"{"stepz": 1}"#).unwrap_err().message.contains("unknown gnsm option \"stepz\""));
         assert!(p(r#"{"steps": "many"}"#).unwrap_err().message.contains("\"steps\" must be a non-negative integer"));
         assert!(p(r#"{"steps": -1}"#).is_err() && p(r#"{"lr": "x"}"#).is_err() && p(r#"[1]"#).is_err());
+        assert!(p(r#"{"numeric_columns": "a"}"#).unwrap_err().message.contains("array of distinct"));
+        assert!(p(r#"{"numeric_columns": ["a", "a"]}"#).is_err() && p(r#"{"numeric_columns": [""]}"#).is_err());
+        assert!(p(r#"{"numeric_columns": ["a"], "categorical_columns": ["a"]}"#).unwrap_err().message.contains("in both"));
         let long = format!(r#"{{"name": "{}"}}"#, "x".repeat(1 << 20));
         let e = p(&long).unwrap_err();
         assert!(e.message.len() < 300 && e.message.contains("1048578 bytes"), "{}", e.message);
@@ -234,7 +269,8 @@ mod tests {
 
     #[test]
     fn test_json_round_trip_keeps_every_option() {
-        let o = p(r#"{"steps": 9, "seed": 4, "activate": "if_better", "keep_versions": 3, "dsm_draws": 2}"#).unwrap();
+        let o = p(r#"{"steps": 9, "seed": 4, "activate": "if_better", "keep_versions": 3, "dsm_draws": 2, "numeric_columns": ["a"]}"#).unwrap();
+        assert_eq!(o.numeric_columns, vec!["a"]);
         let again = parse(Some(&to_json(&o)), 1).unwrap();
         assert_eq!(to_json(&o), to_json(&again));
     }

@@ -20,6 +20,27 @@ pub fn temperatures() -> [f32; LEVELS] {
     out
 }
 
+/// Largest numeric noise scale (level 0).
+pub const SIGMA_MAX: f64 = 1.0;
+/// Smallest numeric noise scale (level L-1).
+pub const SIGMA_MIN: f64 = 0.1;
+
+/// The L numeric noise scales, geometric and descending: `exp(linspace(ln 1, ln 0.1, 20))`.
+pub fn sigmas() -> [f32; LEVELS] {
+    let mut out = [0.0f32; LEVELS];
+    let (a, b) = (SIGMA_MAX.ln(), SIGMA_MIN.ln());
+    for (i, s) in out.iter_mut().enumerate() {
+        *s = (a + (b - a) * i as f64 / (LEVELS - 1) as f64).exp() as f32;
+    }
+    out
+}
+
+/// A standard normal sample (the numeric noise z of the method).
+#[inline]
+pub fn normal<R: Rng + ?Sized>(rng: &mut R) -> f32 {
+    rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng)
+}
+
 /// Per-level scale of the clean logits, geometric from `min` (level 0, most noise) to `max`
 /// (level L-1). Why: with the paper's one-hot logits (gap 11.5 between the active class and the
 /// rest) the argmax of a noisy block is the clean class with probability 1 - K e^-11.5 at *every*
@@ -150,6 +171,25 @@ mod tests {
                 assert!((from_target - score[k]).abs() < 1e-3 * (1.0 + score[k].abs()), "{from_target} vs {}", score[k]);
             }
         }
+    }
+
+    #[test]
+    fn test_sigmas_are_geometric_from_1_to_0_1() {
+        let s = sigmas();
+        assert!((s[0] - 1.0).abs() < 1e-6 && (s[19] - 0.1).abs() < 1e-6);
+        assert!(s.windows(2).all(|w| w[1] < w[0]));
+    }
+
+    #[test]
+    fn test_gaussian_score_target() {
+        // for x~ = x + sigma z, the score of N(x, sigma^2) at x~ is -z / sigma: the numeric loss
+        // 0.5 ||o + z/sigma||^2 is minimised by o = that score
+        let (x, sigma, z) = (0.3f64, 0.4f64, -1.7f64);
+        let xt = x + sigma * z;
+        let log_p = |v: f64| -0.5 * ((v - x) / sigma).powi(2);
+        let h = 1e-6;
+        let fd = (log_p(xt + h) - log_p(xt - h)) / (2.0 * h);
+        assert!((fd - (-z / sigma)).abs() < 1e-6);
     }
 
     #[test]

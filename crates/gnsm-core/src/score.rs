@@ -9,13 +9,13 @@
 
 use crate::baselines::IndepNll;
 use crate::encoding::Encoder;
-use crate::encoding::{CodedTable, UNSEEN};
+use crate::encoding::{format_number, CodedTable, NUMERIC_MISSING, UNSEEN};
 use crate::error::{Error, Result};
 use crate::kernels::{logsumexp, softmax_inplace};
 use crate::model::Model;
 use crate::network::Tape;
 use crate::network::{LevelContext, Network};
-use crate::relax::{gumbel, noisy_block_from, normalize_blocks, temperatures, LEVELS};
+use crate::relax::{gumbel, noisy_block_from, normal, normalize_blocks, sigmas, temperatures, LEVELS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -72,8 +72,11 @@ pub struct FeatureMap {
     /// Per-level scale of the clean logits the network was trained with.
     pub scales: [f32; LEVELS],
     block_sizes: Vec<usize>,
+    /// Numeric columns (the first `n_num` input dims and cells).
+    n_num: usize,
     level_ctx: LevelContext,
-    /// Fixed Gumbel draws, `dsm_draws x LEVELS x D`, and their targets `softmax(-g)` per block.
+    /// Fixed noise, `dsm_draws x LEVELS x D`: standard normals for the numeric dims, Gumbel draws
+    /// for the categorical ones; targets: the normals, and `softmax(-g)` per block.
     dsm_noise: Vec<f32>,
     dsm_target: Vec<f32>,
 }
@@ -86,8 +89,10 @@ impl FeatureMap {
     /// Builds the map and its derived caches.
     pub fn new(encoder: Encoder, network: Network, frequency: Option<IndepNll>, denoise: bool) -> FeatureMap {
         let block_sizes = encoder.block_sizes();
+        let n_num = encoder.n_num();
         let level_ctx = network.level_context(&network.params);
         FeatureMap {
+            n_num,
             encoder,
             network,
             frequency,
@@ -112,12 +117,17 @@ impl FeatureMap {
         self.dsm_noise = vec![0.0; draws * LEVELS * d];
         self.dsm_target = vec![0.0; draws * LEVELS * d];
         let mut rng = ChaCha8Rng::seed_from_u64(DSM_NOISE_SEED);
+        let p = self.n_num;
         for (g, t) in self.dsm_noise.chunks_exact_mut(d).zip(self.dsm_target.chunks_exact_mut(d)) {
-            for (gk, tk) in g.iter_mut().zip(t.iter_mut()) {
+            for (gk, tk) in g[..p].iter_mut().zip(t[..p].iter_mut()) {
+                *gk = normal(&mut rng);
+                *tk = *gk;
+            }
+            for (gk, tk) in g[p..].iter_mut().zip(t[p..].iter_mut()) {
                 *gk = gumbel(&mut rng);
                 *tk = -*gk;
             }
-            let mut off = 0;
+            let mut off = p;
             for &k in &self.block_sizes {
                 softmax_inplace(&mut t[off..off + k]);
                 off += k;
@@ -126,13 +136,14 @@ impl FeatureMap {
         self
     }
 
-    /// Per-row, per-level denoising loss `sum_j KL(softmax(-g_j) || softmax(o_j))` averaged over
-    /// the fixed draws, written into `features[r * nf + first + t]`. In diffusion models the
+    /// Per-row, per-level denoising loss `0.5 ||o_num + z/sigma||^2 + sum_j KL(softmax(-g_j) ||
+    /// softmax(o_j))` (the training loss under fixed noise) averaged over the fixed draws, written into `features[r * nf + first + t]`. In diffusion models the
     /// per-sample denoising loss bounds the negative log-likelihood; here it measures how badly
     /// the network recovers the noise of a row from the row's other columns.
-    fn dsm_features(&self, logits: &[f32], n: usize, features: &mut [f64], nf: usize, first: usize) {
+    fn dsm_features(&self, inputs: &[f32], n: usize, features: &mut [f64], nf: usize, first: usize) {
         let d = self.encoder.input_dim();
-        let taus = temperatures();
+        let p = self.n_num;
+        let (taus, sigmas) = (temperatures(), sigmas());
         let params = &self.network.params;
         let mut tape = Tape::default();
         let rows = n * LEVELS;
@@ -142,12 +153,15 @@ impl FeatureMap {
         let w = 1.0 / self.dsm_draws as f64;
         for draw in 0..self.dsm_draws {
             for r in 0..n {
-                let l = &logits[r * d..(r + 1) * d];
+                let l = &inputs[r * d..(r + 1) * d];
                 for t in 0..LEVELS {
                     let base = (draw * LEVELS + t) * d;
                     let (g, tg) = (&self.dsm_noise[base..base + d], &self.dsm_target[base..base + d]);
                     let row = (r * LEVELS + t) * d;
-                    let mut off = 0;
+                    for i in 0..p {
+                        y[row + i] = l[i] + sigmas[t] * g[i];
+                    }
+                    let mut off = p;
                     for &k in &self.block_sizes {
                         let (a, b) = (row + off, row + off + k);
                         noisy_block_from(&g[off..off + k], &l[off..off + k], self.scales[t], taus[t], &mut y[a..b], &mut target[a..b]);
@@ -162,7 +176,11 @@ impl FeatureMap {
                     let row = (r * LEVELS + t) * d;
                     let (o, tg) = (&tape.out[row..row + d], &target[row..row + d]);
                     let mut kl = 0.0f64;
-                    let mut off = 0;
+                    for i in 0..p {
+                        let diff = (o[i] + tg[i] / sigmas[t]) as f64;
+                        kl += 0.5 * diff * diff;
+                    }
+                    let mut off = p;
                     for &k in &self.block_sizes {
                         let lse = logsumexp(&o[off..off + k]);
                         for i in off..off + k {
@@ -183,10 +201,11 @@ impl FeatureMap {
         &self.block_sizes
     }
 
-    /// Model scores `s_j = tau (K_j softmax(o_j) - 1)` of one output row, written into `s`.
+    /// Model scores of one output row, written into `s`: the output itself for numeric dims,
+    /// `s_j = tau (K_j softmax(o_j) - 1)` for categorical blocks.
     fn scores_from_output(&self, out: &[f32], tau: f32, s: &mut [f32]) {
         s.copy_from_slice(out);
-        let mut off = 0;
+        let mut off = self.n_num;
         for &k in &self.block_sizes {
             softmax_inplace(&mut s[off..off + k]);
             for v in &mut s[off..off + k] {
@@ -200,12 +219,13 @@ impl FeatureMap {
     fn feature_pass(&self, rows: &[&[u32]], want_explain: bool) -> FeaturePass {
         let n = rows.len();
         let d = self.encoder.input_dim();
-        let m = self.block_sizes.len();
+        let p = self.n_num;
+        let m = p + self.block_sizes.len();
         let taus = temperatures();
         let params = &self.network.params;
-        let mut logits = vec![0.0f32; n * d];
+        let mut inputs = vec![0.0f32; n * d];
         for (r, codes) in rows.iter().enumerate() {
-            self.encoder.logits_into(codes, &mut logits[r * d..(r + 1) * d]);
+            self.encoder.input_into(codes, 1.0, &mut inputs[r * d..(r + 1) * d]);
         }
         let nf = self.n_features();
         let mut features = vec![0.0f64; n * nf];
@@ -213,9 +233,9 @@ impl FeatureMap {
         let mut shares = if want_explain { vec![0.0f64; n * m] } else { Vec::new() };
         let mut next = 0;
         if self.norms || want_explain {
-            let mut y = logits.clone();
+            let mut y = inputs.clone();
             for r in 0..n {
-                normalize_blocks(&mut y[r * d..(r + 1) * d], &self.block_sizes);
+                normalize_blocks(&mut y[r * d + p..(r + 1) * d], &self.block_sizes);
             }
             let mut tape = Tape::default();
             let mut s = vec![0.0f32; d];
@@ -225,7 +245,14 @@ impl FeatureMap {
                 for r in 0..n {
                     self.scores_from_output(&tape.out[r * d..(r + 1) * d], taus[LEVELS - 1], &mut s);
                     let yr = &mut y[r * d..(r + 1) * d];
-                    let mut off = 0;
+                    // the numeric part moves by its unit-norm score, each block by its own
+                    let norm = s[..p].iter().map(|v| v * v).sum::<f32>().sqrt();
+                    if norm > 0.0 {
+                        for i in 0..p {
+                            yr[i] += s[i] / norm;
+                        }
+                    }
+                    let mut off = p;
                     for &k in &self.block_sizes {
                         let norm = s[off..off + k].iter().map(|v| v * v).sum::<f32>().sqrt();
                         if norm > 0.0 {
@@ -235,7 +262,7 @@ impl FeatureMap {
                         }
                         off += k;
                     }
-                    normalize_blocks(yr, &self.block_sizes);
+                    normalize_blocks(&mut yr[p..], &self.block_sizes);
                 }
             }
             // all 20 levels of up to NORM_STACK_ROWS / 20 rows in one forward call: a single row
@@ -261,8 +288,12 @@ impl FeatureMap {
                             features[r * nf + t] = total.sqrt();
                         }
                         if want_explain {
-                            let mut off = 0;
-                            for (j, &k) in self.block_sizes.iter().enumerate() {
+                            for i in 0..p {
+                                let sq = (s[i] as f64) * (s[i] as f64);
+                                shares[r * m + i] += if total > 0.0 { sq / total / LEVELS as f64 } else { 0.0 };
+                            }
+                            let mut off = p;
+                            for (j, &k) in self.block_sizes.iter().enumerate().map(|(j, k)| (j + p, k)) {
                                 let block: f64 = s[off..off + k].iter().map(|v| (*v as f64) * (*v as f64)).sum();
                                 shares[r * m + j] += if total > 0.0 { block / total / LEVELS as f64 } else { 0.0 };
                                 for i in 0..k {
@@ -280,12 +311,12 @@ impl FeatureMap {
             }
         }
         if self.dsm_draws > 0 {
-            self.dsm_features(&logits, n, &mut features, nf, next);
+            self.dsm_features(&inputs, n, &mut features, nf, next);
             next += LEVELS;
         }
         if let Some(freq) = &self.frequency {
             for (r, codes) in rows.iter().enumerate() {
-                features[r * nf + next] = freq.score(codes);
+                features[r * nf + next] = freq.score(&codes[p..]) + self.encoder.numeric_nll(&codes[..p]);
             }
         }
         FeaturePass { features, mean_probs, shares }
@@ -330,19 +361,26 @@ impl FeatureMap {
         out
     }
 
-    /// Rejects code vectors of the wrong arity or with out-of-range codes other than UNSEEN.
+    /// Rejects cell vectors of the wrong arity or with out-of-range category codes other than
+    /// UNSEEN (every bit pattern is a valid numeric cell).
     pub fn check_codes(&self, codes: &[u32]) -> Result<()> {
-        if codes.len() != self.block_sizes.len() {
+        let p = self.n_num;
+        if codes.len() != p + self.block_sizes.len() {
             return Err(Error::RowMismatch {
-                reason: format!("{} values given, the model has {} columns", codes.len(), self.block_sizes.len()),
+                reason: format!("{} values given, the model has {} columns", codes.len(), p + self.block_sizes.len()),
             });
         }
-        for (j, (&c, &k)) in codes.iter().zip(&self.block_sizes).enumerate() {
+        for (j, (&c, &k)) in codes[p..].iter().zip(&self.block_sizes).enumerate() {
             if c != UNSEEN && c as usize >= k {
-                return Err(Error::RowMismatch { reason: format!("code {c} out of range for column {j}") });
+                return Err(Error::RowMismatch { reason: format!("code {c} out of range for column {}", j + p) });
             }
         }
         Ok(())
+    }
+
+    /// Number of numeric columns (the first cells of a row).
+    pub fn n_num(&self) -> usize {
+        self.n_num
     }
 }
 
@@ -367,9 +405,9 @@ impl Model {
 
     /// Anomaly scores of every row of a coded table (one forward pass set per distinct row).
     pub fn score_table(&self, table: &CodedTable, pool: Option<&rayon::ThreadPool>) -> Result<Vec<f64>> {
-        if table.n_cols != self.features.block_sizes.len() {
+        if table.n_cols != self.features.encoder.n_cols() {
             return Err(Error::RowMismatch {
-                reason: format!("{} columns given, the model has {}", table.n_cols, self.features.block_sizes.len()),
+                reason: format!("{} columns given, the model has {}", table.n_cols, self.features.encoder.n_cols()),
             });
         }
         let rows: Vec<&[u32]> = (0..table.n_rows).map(|i| table.row(i)).collect();
@@ -416,12 +454,21 @@ impl Model {
         let d = fm.encoder.input_dim();
         let pass = fm.feature_pass(&[codes], true);
         let score = self.score_features(&pass.features);
-        // candidates per column: every value of a small vocabulary (<= 16, most columns), else the
-        // 8 values the network favours (mean softmax over levels) plus the most frequent one; each
-        // is tried in place of the current value in one batched pass
-        let mut candidates: Vec<(usize, u32)> = Vec::new();
-        let mut off = 0;
-        for (j, &k) in fm.block_sizes.iter().enumerate() {
+        // candidates per categorical column: every value of a small vocabulary (<= 16, most
+        // columns), else the 8 values the network favours (mean softmax over levels) plus the most
+        // frequent one; per numeric column: the training quantiles (and NULL where training had
+        // NULLs). Each is tried in place of the current value in one batched pass.
+        let p = fm.n_num;
+        let mut candidates: Vec<(usize, u32, String)> = Vec::new();
+        for (j, col) in fm.encoder.numeric.iter().enumerate() {
+            let mut cells: Vec<(u32, String)> = col.quantiles.iter().map(|&q| (col.cell_of(q), format_number(q))).collect();
+            if col.missing > 0 {
+                cells.push((NUMERIC_MISSING, "NULL".to_string()));
+            }
+            candidates.extend(cells.into_iter().filter(|(c, _)| *c != codes[j]).map(|(c, text)| (j, c, text)));
+        }
+        let mut off = p;
+        for (j, &k) in fm.block_sizes.iter().enumerate().map(|(j, k)| (j + p, k)) {
             let probs = &pass.mean_probs[off..off + k];
             let mut order: Vec<u32> = (0..k as u32).collect();
             order.sort_by(|a, b| probs[*b as usize].total_cmp(&probs[*a as usize]));
@@ -429,45 +476,40 @@ impl Model {
             picks.push(0); // vocabularies are sorted by count: code 0 is the most frequent value
             picks.sort_unstable();
             picks.dedup();
-            candidates.extend(picks.into_iter().filter(|&c| c != codes[j]).map(|c| (j, c)));
+            candidates.extend(picks.into_iter().filter(|&c| c != codes[j]).map(|c| (j, c, fm.encoder.display(j, c))));
             off += k;
         }
         debug_assert_eq!(off, d);
         let variants: Vec<Vec<u32>> = candidates
             .iter()
-            .map(|&(j, c)| {
+            .map(|(j, c, _)| {
                 let mut v = codes.to_vec();
-                v[j] = c;
+                v[*j] = *c;
                 v
             })
             .collect();
         let refs: Vec<&[u32]> = variants.iter().map(Vec::as_slice).collect();
         let nf = fm.n_features();
         let feats = fm.features(&refs, None);
-        let mut best: Vec<Option<(f64, u32)>> = vec![None; codes.len()];
-        for (&(j, c), f) in candidates.iter().zip(feats.chunks_exact(nf)) {
+        let mut best: Vec<Option<(f64, &str)>> = vec![None; codes.len()];
+        for ((j, _, text), f) in candidates.iter().zip(feats.chunks_exact(nf)) {
             let s = self.score_features(f);
-            if best[j].is_none_or(|(b, _)| s < b) {
-                best[j] = Some((s, c));
+            if best[*j].is_none_or(|(b, _)| s < b) {
+                best[*j] = Some((s, text));
             }
         }
         let out = fm
             .encoder
-            .columns
-            .iter()
+            .names()
+            .into_iter()
             .enumerate()
-            .map(|(j, col)| {
+            .map(|(j, column)| {
+                let value = fm.encoder.display(j, codes[j]);
                 let (contribution, most_likely) = match best[j] {
-                    Some((s, c)) if s < score => (score - s, col.display(c)),
-                    _ => (0.0, col.display(codes[j])),
+                    Some((s, text)) if s < score => (score - s, text.to_string()),
+                    _ => (0.0, value.clone()),
                 };
-                ColumnExplanation {
-                    column: col.name.clone(),
-                    value: col.display(codes[j]),
-                    contribution,
-                    share: pass.shares[j],
-                    most_likely,
-                }
+                ColumnExplanation { column, value, contribution, share: pass.shares[j], most_likely }
             })
             .collect();
         Ok((score, out))

@@ -6,7 +6,7 @@ use crate::encoding::{CodedTable, Encoder};
 use crate::error::{invalid, Error, Result};
 use crate::network::{NetConfig, Network, Tape};
 use crate::optim::{clip_grad_norm, cosine_lr, ema_decay_at, ema_update, AdamW};
-use crate::relax::{logit_scales, sample_block, temperatures, LEVELS};
+use crate::relax::{logit_scales, normal, sample_block, sigmas, temperatures, LEVELS};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -196,7 +196,8 @@ struct Worker {
     d_film: Vec<Vec<f32>>,
     y: Vec<f32>,
     target: Vec<f32>,
-    logits: Vec<f32>,
+    /// Clean input vector of the current row.
+    clean: Vec<f32>,
     d_out: Vec<f32>,
     loss: f64,
 }
@@ -219,8 +220,9 @@ pub fn build_pool(threads: usize) -> Result<rayon::ThreadPool> {
         .map_err(|e| invalid("threads", format!("cannot start worker threads: {e}")))
 }
 
-/// Fills the noisy inputs, targets and clean logits of `rows` at `levels`; returns nothing, the
-/// buffers are `n x D`.
+/// Fills the noisy inputs and targets of `rows` at `levels` into the worker's `n x D` buffers:
+/// numeric dims get `x + sigma z` with target z, categorical blocks the ExpConcrete noise with
+/// target `softmax(-g)`.
 #[allow(clippy::too_many_arguments)]
 fn sample_inputs(
     encoder: &Encoder,
@@ -234,34 +236,45 @@ fn sample_inputs(
     w: &mut Worker,
 ) {
     let d = encoder.input_dim();
-    let taus = temperatures();
+    let p = encoder.n_num();
+    let (taus, sigmas) = (temperatures(), sigmas());
     let sizes = encoder.block_sizes();
     let n = rows.len();
     w.y.resize(n * d, 0.0);
     w.target.resize(n * d, 0.0);
-    w.logits.resize(d, 0.0);
+    w.clean.resize(d, 0.0);
     for (r, (&row, &t)) in rows.iter().zip(levels).enumerate() {
         let mut rng = example_rng(seed, step, (first + r) as u64);
-        encoder.logits_into(data.row(row), &mut w.logits);
-        if scales[t] != 1.0 {
-            w.logits.iter_mut().for_each(|v| *v *= scales[t]);
+        encoder.input_into(data.row(row), scales[t], &mut w.clean);
+        for i in 0..p {
+            let z = normal(&mut rng);
+            w.y[r * d + i] = w.clean[i] + sigmas[t] * z;
+            w.target[r * d + i] = z;
         }
-        let mut off = 0;
+        let mut off = p;
         for &k in &sizes {
             let base = r * d + off;
-            sample_block(&mut rng, &w.logits[off..off + k], taus[t], &mut w.y[base..base + k], &mut w.target[base..base + k]);
+            sample_block(&mut rng, &w.clean[off..off + k], taus[t], &mut w.y[base..base + k], &mut w.target[base..base + k]);
             off += k;
         }
     }
 }
 
-/// Per-column KL(target || softmax(out)) summed over columns; writes `(softmax - target) * scale`
-/// into `d_out` and returns the summed loss of all rows.
-fn kl_loss(out: &[f32], target: &[f32], sizes: &[usize], d: usize, scale: f32, d_out: &mut Vec<f32>) -> f64 {
+/// The training loss of the method (section 3) for rows at `levels`: per numeric dim
+/// `0.5 (o + z/sigma)^2`, per categorical block `KL(target || softmax(o))`, summed. Writes the
+/// gradient times `scale` into `d_out` and returns the summed loss of all rows.
+#[allow(clippy::too_many_arguments)]
+fn loss_and_grad(out: &[f32], target: &[f32], n_num: usize, sizes: &[usize], levels: &[usize], d: usize, scale: f32, d_out: &mut Vec<f32>) -> f64 {
     d_out.resize(out.len(), 0.0);
+    let sigmas = sigmas();
     let mut total = 0.0f64;
-    for ((o, t), g) in out.chunks_exact(d).zip(target.chunks_exact(d)).zip(d_out.chunks_exact_mut(d)) {
-        let mut off = 0;
+    for (((o, t), g), &level) in out.chunks_exact(d).zip(target.chunks_exact(d)).zip(d_out.chunks_exact_mut(d)).zip(levels) {
+        for i in 0..n_num {
+            let diff = o[i] + t[i] / sigmas[level];
+            total += 0.5 * (diff as f64) * (diff as f64);
+            g[i] = diff * scale;
+        }
+        let mut off = n_num;
         for &k in sizes {
             let (ob, tb, gb) = (&o[off..off + k], &t[off..off + k], &mut g[off..off + k]);
             let lse = crate::kernels::logsumexp(ob);
@@ -321,7 +334,7 @@ fn validation_loss(
                     sample_inputs(encoder, data, &idx, &lv, seed ^ 0x5EED_0F_7A11, u64::MAX, first, scales, w);
                     net.forward(params, &ctx, &w.y, &lv, &mut w.tape);
                     let mut scratch = std::mem::take(&mut w.d_out);
-                    sum += kl_loss(&w.tape.out, &w.target, &sizes, d, 0.0, &mut scratch);
+                    sum += loss_and_grad(&w.tape.out, &w.target, encoder.n_num(), &sizes, &lv, d, 0.0, &mut scratch);
                     w.d_out = scratch;
                 }
                 sum
@@ -373,7 +386,7 @@ pub fn train_network(
             d_film: net.zero_film_grads(),
             y: vec![],
             target: vec![],
-            logits: vec![],
+            clean: vec![],
             d_out: vec![],
             loss: 0.0,
         })
@@ -411,7 +424,7 @@ pub fn train_network(
                 sample_inputs(encoder, data, rs, lv, seed, step as u64, range.start, &scales, w);
                 net_ref.forward(params, &ctx, &w.y, lv, &mut w.tape);
                 let mut d_out = std::mem::take(&mut w.d_out);
-                w.loss = kl_loss(&w.tape.out, &w.target, &sizes, d, scale, &mut d_out);
+                w.loss = loss_and_grad(&w.tape.out, &w.target, encoder.n_num(), &sizes, lv, d, scale, &mut d_out);
                 net_ref.backward(params, &ctx, &w.y, lv, &w.tape, &d_out, &mut w.grads, &mut w.d_film);
                 w.d_out = d_out;
             })
@@ -503,6 +516,33 @@ mod tests {
         assert!(matches!(c.validate(), Err(Error::InvalidParam { name, .. }) if name == "steps"));
         let c = TrainConfig { max_seconds: f64::NAN, ..TrainConfig::default() };
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn test_loss_gradient_matches_finite_differences() {
+        // one row: 2 numeric dims, then a block of 3, at level 5
+        let out = [0.3f32, -1.2, 0.1, 0.5, -0.4];
+        let target = [0.7f32, -0.4, 0.2, 0.5, 0.3];
+        let (sizes, levels) = ([3usize], [5usize]);
+        let mut grad = Vec::new();
+        loss_and_grad(&out, &target, 2, &sizes, &levels, 5, 1.0, &mut grad);
+        let mut scratch = Vec::new();
+        for i in 0..5 {
+            let h = 1e-2f32;
+            let (mut up, mut down) = (out, out);
+            up[i] += h;
+            down[i] -= h;
+            let fd = (loss_and_grad(&up, &target, 2, &sizes, &levels, 5, 0.0, &mut scratch)
+                - loss_and_grad(&down, &target, 2, &sizes, &levels, 5, 0.0, &mut scratch))
+                / (2.0 * h as f64);
+            assert!((fd - grad[i] as f64).abs() < 1e-3 * (1.0 + fd.abs()), "dim {i}: fd {fd} vs {}", grad[i]);
+        }
+        // the numeric term is minimised where the output is the Gaussian score -z/sigma
+        let sigma = sigmas()[5];
+        let best = [-0.7 / sigma, 0.4 / sigma, 0.1, 0.5, -0.4];
+        let tail = loss_and_grad(&best, &target, 2, &sizes, &levels, 5, 0.0, &mut scratch);
+        let block = loss_and_grad(&best[2..], &target[2..], 0, &sizes, &levels, 3, 0.0, &mut scratch);
+        assert!((tail - block).abs() < 1e-9);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Golden test: a model written by the 0.1.0 release (format 2, tests/fixtures/model-0.1.0.copy,
-//! a COPY of its catalog row) still loads and scores exactly as 0.1.0 scored it.
+//! Golden tests: a model written by the 0.1.0 release (format 2, tests/fixtures/model-0.1.0.copy,
+//! a COPY of its catalog row) and one written by 0.2.0 (format 3, tests/fixtures/model-format3.bin)
+//! still load and score exactly as their release scored them.
 
 use gnsm_core::model::Model;
 
@@ -31,5 +32,29 @@ fn test_release_0_1_0_model_scores_as_it_did() {
     // written again in today's format, it reads back with the same scores
     let again = Model::from_bytes(&model.to_bytes()).unwrap();
     let codes = again.features.encoder.encode_row(&[Some("a1"), Some("b0"), Some("c0")]).unwrap();
+    assert_eq!(again.score_codes(&codes).unwrap(), model.score_codes(&codes).unwrap());
+}
+
+#[test]
+fn test_release_0_2_0_model_scores_as_it_did() {
+    // written by the 0.2.0 core (format 3): W16 B1, 60 steps, on 300 rows of a/b/c (c has NULLs)
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/model-format3.bin");
+    let bytes = std::fs::read(path).expect("fixture");
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 3, "the fixture is a format 3 model");
+    let model = Model::from_bytes(&bytes).unwrap();
+    assert!(model.blend.is_some() && model.features.encoder.numeric.is_empty());
+    let cases = [
+        ([Some("a1"), Some("b2"), Some("c1")], -0.7885816122957606),
+        ([Some("a1"), Some("b7"), None], 19540.268316421192),
+        ([Some("a3"), Some("zz"), Some("c0")], 818075.8134095523),
+    ];
+    for (row, expected) in cases {
+        let codes = model.features.encoder.encode_row(&row).unwrap();
+        let got = model.score_codes(&codes).unwrap();
+        assert!((got - expected).abs() <= 1e-9 * expected.abs(), "{row:?}: {got} vs {expected}");
+    }
+    let again = Model::from_bytes(&model.to_bytes()).unwrap();
+    assert_eq!(u16::from_le_bytes([again.to_bytes()[4], again.to_bytes()[5]]), gnsm_core::MODEL_FORMAT_VERSION);
+    let codes = again.features.encoder.encode_row(&[Some("a1"), Some("b7"), None]).unwrap();
     assert_eq!(again.score_codes(&codes).unwrap(), model.score_codes(&codes).unwrap());
 }
