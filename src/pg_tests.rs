@@ -90,7 +90,7 @@ fn test_retrain_adds_a_version_and_activate_rolls_back() {
 }
 
 #[pg_test]
-fn test_default_columns_skip_keys_and_unsupported_types() {
+fn test_default_columns_skip_keys_and_put_numbers_first() {
     Spi::run(
         "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
          CREATE TABLE mixed (id bigint PRIMARY KEY, code text UNIQUE, m mood, flag bool, n int, price numeric, t text);
@@ -100,10 +100,13 @@ fn test_default_columns_skip_keys_and_unsupported_types() {
     .unwrap();
     Spi::run(&format!("SELECT gnsm_train('mixed', NULL, '{FAST}')")).unwrap();
     let cols = Spi::get_one::<Vec<String>>("SELECT columns FROM gnsm.models WHERE name = 'mixed'").unwrap().unwrap();
-    assert_eq!(cols, vec!["m", "flag", "n", "t"]);
+    // numeric columns come first (the model's order); integers stay categories
+    assert_eq!(cols, vec!["price", "m", "flag", "n", "t"]);
     let types = Spi::get_one::<Vec<String>>("SELECT column_types FROM gnsm.models WHERE name = 'mixed'").unwrap().unwrap();
-    assert_eq!(types, vec!["mood", "boolean", "integer", "text"]);
-    // enum, bool and int values score without error, NULLs too
+    assert_eq!(types, vec!["numeric", "mood", "boolean", "integer", "text"]);
+    let sizes = Spi::get_one::<Vec<i32>>("SELECT vocab_sizes FROM gnsm.models WHERE name = 'mixed'").unwrap().unwrap();
+    assert_eq!(sizes[0], 0, "a numeric column has no vocabulary");
+    // enum, bool, int and numeric values score without error, NULLs too
     let n = Spi::get_one::<i64>("SELECT count(gnsm_score(x)) FROM mixed x").unwrap();
     assert_eq!(n, Some(200));
     Spi::run("INSERT INTO mixed VALUES (999, 'k999', NULL, NULL, NULL, NULL, NULL)").unwrap();
@@ -192,14 +195,15 @@ fn test_training_errors_name_the_culprit() {
     assert_fails("SELECT gnsm_train('nope')", "42P01", "\"nope\" does not exist");
     assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'zz'])", "42703", "column \"zz\" of relation \"e1\" does not exist");
     assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'p'])", "0A000", "column \"p\" of relation \"e1\" has unsupported type point");
-    assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'x'])", "0A000", "unsupported type double precision");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'x'], '{\"numeric_columns\": [\"a\"]}')", "42804", "cannot model as a number");
+    assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'x'], '{\"categorical_columns\": [\"b\"]}')", "42703", "names column \"b\"");
     assert_fails("SELECT gnsm_train('e1', ARRAY['a', 'a'])", "42701", "listed twice");
     assert_fails("SELECT gnsm_train('e1', ARRAY[]::text[])", "22023", "column list is empty");
     assert_fails("SELECT gnsm_train('e1', ARRAY['a', NULL])", "22004", "contains NULL");
     assert_fails("SELECT gnsm_train('e_empty')", "22000", "\"e_empty\" is empty");
     assert_fails("SELECT gnsm_train('e_same')", "22000", "every training row is identical");
     assert_fails("SELECT gnsm_train('e_ids')", "54000", "column \"a\" has 1001 distinct values");
-    assert_fails("SELECT gnsm_train('e_keys')", "0A000", "no categorical column that is not a key");
+    assert_fails("SELECT gnsm_train('e_keys')", "0A000", "no column gnsm can model that is not a key");
     assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"stepz\": 5}')", "22023", "unknown gnsm option \"stepz\"");
     assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"steps\": \"many\"}')", "22023", "\"steps\" must be a non-negative integer");
     assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"steps\": 0}')", "22023", "\"steps\"");
