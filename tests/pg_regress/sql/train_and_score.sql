@@ -30,9 +30,10 @@ FROM gnsm_train('shipments', ARRAY['region', 'carrier', 'service'],
 SELECT name, version, is_active, source_table, columns, column_types, vocab_sizes, train_rows
 FROM gnsm.model_list ORDER BY name, version;
 
--- the four planted rows are the four most anomalous
+-- the four planted rows are the four most anomalous (listed by id: their order among themselves
+-- is the model's business)
 SELECT id, region, carrier, service, planted
-FROM shipments s ORDER BY gnsm_score(s) DESC, id LIMIT 4;
+FROM (SELECT * FROM shipments s ORDER BY gnsm_score(s) DESC, id LIMIT 4) top ORDER BY id;
 
 -- percentiles: planted rows are beyond every training row but a handful
 SELECT id, gnsm_score_percentile(s) > 99 AS beyond_p99
