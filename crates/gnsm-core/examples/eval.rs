@@ -10,7 +10,8 @@
 //! test = the scored rows), so other implementations (bench/python/peers.py) can use the same
 //! splits. `--label NAME` names the setting in the JSON output, which also carries every seed's
 //! metrics under `runs`. `--numeric a,b` models the named columns as numbers (z-scored, Gaussian
-//! noise) in gnsm; IndepNLL and AVF always see every column as categories.
+//! noise) in gnsm (`--numeric '*'`: every column); IndepNLL and AVF always see every column as
+//! categories.
 
 use gnsm_core::baselines::{Avf, IndepNll};
 use gnsm_core::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split, LabeledTable, Split};
@@ -84,6 +85,7 @@ fn parse_args() -> Result<Args, String> {
             "--json" => a.json = Some(PathBuf::from(val)),
             "--splits-dir" => a.splits_dir = Some(PathBuf::from(val)),
             "--label" => a.label = val,
+            // "*" = every column of each data set (resolved per file)
             "--numeric" => a.numeric = val.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
             _ => return Err(format!("unknown option {key}")),
         }
@@ -100,6 +102,13 @@ fn code_with_train_vocab(
     train: &[usize],
     numeric: &[String],
 ) -> Result<(gnsm_core::encoding::Encoder, CodedTable, CodedTable), String> {
+    let all: Vec<String>;
+    let numeric = if numeric == ["*"] {
+        all = table.columns.clone();
+        &all[..]
+    } else {
+        numeric
+    };
     if let Some(missing) = numeric.iter().find(|n| !table.columns.contains(n)) {
         return Err(format!("--numeric: no column \"{missing}\""));
     }
