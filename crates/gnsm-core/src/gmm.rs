@@ -7,11 +7,13 @@
 //! partial sums are reduced in chunk order, so a fit depends only on the data and the seed, never
 //! on the number of threads.
 //!
-//! Deviation from sklearn: a component whose responsibility mass drops below d + 1 rows (the
-//! fewest points that determine a full d x d covariance) is removed. sklearn keeps it, regularised
-//! into a spike: an empty k-means cluster then sits at the origin, and a handful of outliers in the
-//! training rows (anomalies, in the unsupervised use) get a component of their own whose density is
-//! the highest of all, so exactly those rows score as the most normal.
+//! Deviation from sklearn: a component whose responsibility mass drops below `MIN_COMPONENT_ROWS`
+//! (10) rows is removed. sklearn keeps it, regularised into a spike: an empty k-means cluster then
+//! sits at the origin, and a handful of outliers in the training rows (anomalies, in the
+//! unsupervised use) get a component of their own whose density is the highest of all, so exactly
+//! those rows score as the most normal. Measured on the demo's orders table (unsupervised, 1%
+//! planted): precision at k 54.5% keeping every component, 52.9% with 10 rows, 37.6% with d + 1
+//! = 42 rows (which also removes legitimate small modes: a rare but valid combination of values).
 
 use crate::error::{invalid, Error, Result};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
@@ -43,6 +45,8 @@ const KMEANS_MAX_ITER: usize = 20;
 const MAX_REG_RETRIES: i32 = 5;
 /// A component carrying less responsibility mass than this (in rows) is dropped.
 const MIN_COMPONENT_MASS: f64 = 1e-6;
+/// Fewest training rows a mixture component must explain to be kept (see the module note).
+const MIN_COMPONENT_ROWS: f64 = 10.0;
 /// sklearn adds 10 machine epsilons to every component mass to avoid dividing by zero.
 const MASS_EPS: f64 = 10.0 * f64::EPSILON;
 /// ln(2 pi).
@@ -539,9 +543,9 @@ impl GaussianMixture {
 }
 
 /// M-step: weights, means and covariance factors from responsibilities (n x k) and their sums,
-/// dropping components with less mass than d + 1 rows (see the module note).
+/// dropping components with less mass than `MIN_COMPONENT_ROWS` rows (see the module note).
 fn m_step(x: &[f64], d: usize, resp: &[f64], k: usize, st: &Stats, reg_covar: f64) -> Result<GaussianMixture> {
-    let min_mass = MIN_COMPONENT_MASS.max((d + 1) as f64);
+    let min_mass = MIN_COMPONENT_MASS.max(MIN_COMPONENT_ROWS);
     let mut alive: Vec<usize> = (0..k).filter(|&c| st.nk[c] >= min_mass).collect();
     if alive.is_empty() {
         // cannot happen (the masses sum to n >= 1) but keep the heaviest rather than fail
@@ -831,6 +835,20 @@ mod tests {
         assert!(outlier > inlier_max + 50.0, "{outlier} vs {inlier_max}");
         let batch = head.score_batch(x.view());
         assert_eq!(batch[3], head.score(x.row(3).as_slice().unwrap()));
+    }
+
+    #[test]
+    fn test_a_few_training_outliers_get_no_component_of_their_own() {
+        // 995 inliers and 5 identical far outliers among the training rows (the unsupervised use):
+        // with a spike component of their own they would be the most likely rows of all
+        let mut x = normal(995, 3, 0.0, 8);
+        let far = Array2::from_elem((5, 3), 25.0);
+        x = ndarray::concatenate![ndarray::Axis(0), x, far];
+        let head = DensityHead::fit(x.view(), &[3, 5, 7], DEFAULT_FOLDS, 3).unwrap();
+        let outlier = head.score(&[25.0, 25.0, 25.0]);
+        let inlier_max = (0..995).map(|i| head.score(x.row(i).as_slice().unwrap())).fold(f64::MIN, f64::max);
+        assert!(outlier > inlier_max, "outlier {outlier} vs most anomalous inlier {inlier_max}");
+        assert!(head.gmm.weights.iter().all(|&w| w * 1000.0 >= MIN_COMPONENT_ROWS - 1e-9), "{:?}", head.gmm.weights);
     }
 
     #[test]
