@@ -19,7 +19,8 @@ pub struct AggState {
     /// 1-based attribute numbers in model order (numeric columns first).
     attnums: Vec<usize>,
     outputs: Vec<OutputFn>,
-    options: Option<serde_json::Value>,
+    /// The first row's options, parsed (they choose the column kinds and train the model).
+    options: Option<options::TrainOptions>,
     typid: pg_sys::Oid,
 }
 
@@ -47,7 +48,7 @@ fn accumulate(state: &mut AggState, row: AnyElement, options: Option<serde_json:
             .map(|(i, a)| (i + 1, pgrx::name_data_to_str(&a.attname).to_string(), a.atttypid))
             .collect();
         if state.builder.is_none() {
-            // the first row's options choose the column kinds (parsed again, whole, at the end)
+            // the first row's options choose the column kinds and train the model
             let opts = options::parse(options.as_ref(), gucs::threads());
             let kinds = KindOverrides { numeric: &opts.numeric_columns, categorical: &opts.categorical_columns };
             let mut numeric = Vec::new();
@@ -68,12 +69,14 @@ fn accumulate(state: &mut AggState, row: AnyElement, options: Option<serde_json:
                 }
             }
             check_overrides_exist(kinds, &attrs.iter().map(|a| a.1.as_str()).collect::<Vec<_>>());
+            // model order: numeric columns first
             let n_num = numeric.len();
-            numeric.extend(categorical);
-            state.builder = Some(TableBuilder::with_numeric(numeric.iter().map(|a| a.1.clone()).collect(), n_num, gucs::max_categories()));
-            state.attnums = numeric.iter().map(|a| a.0).collect();
-            state.outputs = numeric.iter().map(|a| OutputFn::new(a.2, pg_sys::CurrentMemoryContext)).collect();
-            state.options = options;
+            let mut ordered = numeric;
+            ordered.extend(categorical);
+            state.builder = Some(TableBuilder::with_numeric(ordered.iter().map(|a| a.1.clone()).collect(), n_num, gucs::max_categories()));
+            state.attnums = ordered.iter().map(|a| a.0).collect();
+            state.outputs = ordered.iter().map(|a| OutputFn::new(a.2, pg_sys::CurrentMemoryContext)).collect();
+            state.options = Some(opts);
             state.typid = typid;
         }
         let texts: Vec<Option<String>> = state
@@ -100,7 +103,7 @@ fn accumulate(state: &mut AggState, row: AnyElement, options: Option<serde_json:
 /// Trains on the collected rows and returns the model's bytes (NULL for no rows).
 fn finish(state: &mut AggState) -> Option<Vec<u8>> {
     let builder = state.builder.take()?;
-    let opts = options::parse(state.options.as_ref(), gucs::threads());
+    let opts = state.options.take().expect("set with the builder, on the first row");
     let (encoder, table) = builder.finish().or_raise("gnsm_train_agg");
     let label = opts.name.clone().unwrap_or_else(|| "aggregate".to_string());
     let model = fit_with_progress(encoder, &table, &opts, &label);

@@ -1,15 +1,18 @@
 //! Training-free reference detectors on coded rows: the independence (per-column Laplace-smoothed
 //! frequency) negative log-likelihood and Attribute Value Frequency (Koufakis et al., Otey et al.).
-//! A code `>= K_j` (including `UNSEEN`) is a value not seen in training.
+//! A code `>= K_j` (including `UNSEEN`) is a value not seen in training. Both fit on the last
+//! `cards.len()` cells of each row: the categorical part, after any numeric cells.
 
 use crate::encoding::CodedTable;
 use serde::{Deserialize, Serialize};
 
-/// Training counts per column and category, ignoring codes outside `0..K_j`.
+/// Training counts per categorical column and category, ignoring codes outside `0..K_j`; the
+/// columns are the last `cards.len()` cells of each row.
 fn count_codes(train: &CodedTable, cards: &[usize]) -> Vec<Vec<u64>> {
     let mut counts: Vec<Vec<u64>> = cards.iter().map(|&k| vec![0; k]).collect();
+    let first = train.n_cols.saturating_sub(cards.len());
     for i in 0..train.n_rows {
-        for (col, &code) in counts.iter_mut().zip(train.row(i)) {
+        for (col, &code) in counts.iter_mut().zip(&train.row(i)[first..]) {
             // an unseen code in training data has no slot; it simply is not counted
             if let Some(c) = col.get_mut(code as usize) {
                 *c += 1;
@@ -108,6 +111,9 @@ mod tests {
         // unseen (UNSEEN or code >= K) -> 1/(n+K+1)
         assert!((m.column_nll(1, UNSEEN) - 8.0f64.ln()).abs() < 1e-12);
         assert_eq!(m.column_nll(1, 3), m.column_nll(1, UNSEEN));
+        // a leading (numeric) cell before the categorical ones is not counted
+        let with_numeric = CodedTable { n_rows: 4, n_cols: 3, codes: vec![7, 0, 0, 9, 0, 0, 7, 0, 1, 7, 1, 2] };
+        assert_eq!(IndepNll::fit(&with_numeric, &[2, 3]), m);
         let s = m.score(&[1, 0]);
         assert!((s - ((7.0f64 / 2.0).ln() + (8.0f64 / 3.0).ln())).abs() < 1e-12);
     }

@@ -45,15 +45,6 @@ pub const Z_CAP: f64 = 1e6;
 /// row's value.
 pub const EXPLAIN_QUANTILES: [f64; 9] = [0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99];
 
-/// How a column is modelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ColumnKind {
-    /// One-hot block over the column's vocabulary.
-    Categorical,
-    /// z-scored number with Gaussian noise.
-    Numeric,
-}
-
 /// Training statistics of one numeric column: its z-scoring, NULL rate and a few quantiles.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct NumericColumn {
@@ -272,17 +263,6 @@ impl CodedTable {
         }
         CodedTable { n_rows: rows.len(), n_cols: self.n_cols, codes }
     }
-
-    /// The table without its first `skip` columns (the categorical part after the numeric cells).
-    pub fn without_leading(&self, skip: usize) -> CodedTable {
-        let skip = skip.min(self.n_cols);
-        let n_cols = self.n_cols - skip;
-        let mut codes = Vec::with_capacity(self.n_rows * n_cols);
-        for i in 0..self.n_rows {
-            codes.extend_from_slice(&self.row(i)[skip..]);
-        }
-        CodedTable { n_rows: self.n_rows, n_cols, codes }
-    }
 }
 
 /// Refuses a training set of `n` rows with a single distinct row: nothing to learn.
@@ -351,15 +331,6 @@ impl Encoder {
     /// Column names in model order.
     pub fn names(&self) -> Vec<String> {
         self.numeric.iter().map(|c| c.name.clone()).chain(self.columns.iter().map(|c| c.name.clone())).collect()
-    }
-
-    /// Kind of model column `j`.
-    pub fn kind(&self, j: usize) -> ColumnKind {
-        if j < self.numeric.len() {
-            ColumnKind::Numeric
-        } else {
-            ColumnKind::Categorical
-        }
     }
 
     /// Cell of value `value` (None = NULL) in model column `j`: a category code (`UNSEEN` when not

@@ -2,8 +2,8 @@
 //!
 //! Format: `b"GNSM"` magic, `u16` little-endian format version, `u64` little-endian FNV-1a checksum
 //! of the payload, then the payload: bincode 1.x (fixed-width integers, little-endian) of
-//! `ModelPayload` (version 4: numeric columns in the encoder), `ModelPayloadV3` (version 3: the
-//! score blend), or `ModelPayloadOld` with the options of version 2 (feature-kind fields) or 1
+//! `ModelPayload` (version 4: numeric columns in the encoder), `ModelPayload<EncoderV3>` (version
+//! 3: the score blend), or `ModelPayloadOld` with the options of version 2 (feature-kind fields) or 1
 //! (the paper's feature set). Readers for every released format version are kept; a new field
 //! means a new version. Truncated, corrupted or foreign bytes give `Error::CorruptModel`, never a
 //! panic.
@@ -88,11 +88,12 @@ impl Blend {
     }
 }
 
-/// What format version 4 (the current one) stores; version 4 added numeric columns to the
-/// encoder.
+/// What format versions 3 and 4 store: version 4 (the current one, `E = Encoder`) added numeric
+/// columns to the encoder, version 3 has a categorical-only one (`E = EncoderV3`). bincode writes
+/// the fields in order, so only the encoder's layout differs.
 #[derive(Serialize, Deserialize)]
-struct ModelPayload {
-    encoder: Encoder,
+struct ModelPayload<E = Encoder> {
+    encoder: E,
     net_config: NetConfig,
     fourier: Vec<f32>,
     ema_params: Vec<f32>,
@@ -110,22 +111,7 @@ struct EncoderV3 {
     columns: Vec<ColumnVocab>,
 }
 
-/// What format version 3 stores: as version 4 with a categorical-only encoder.
-#[derive(Deserialize)]
-struct ModelPayloadV3 {
-    encoder: EncoderV3,
-    net_config: NetConfig,
-    fourier: Vec<f32>,
-    ema_params: Vec<f32>,
-    head: DensityHead,
-    frequency: Option<IndepNll>,
-    config: TrainConfig,
-    report: TrainReport,
-    score_quantiles: Vec<f64>,
-    blend: Option<Blend>,
-}
-
-impl ModelPayloadV3 {
+impl ModelPayload<EncoderV3> {
     /// Today's payload: the same model with no numeric columns.
     fn upgrade(self) -> ModelPayload {
         ModelPayload {
@@ -160,8 +146,8 @@ struct ModelPayloadOld<C> {
 
 impl<C> ModelPayloadOld<C> {
     /// Today's payload: options upgraded by `upgrade`, no blend (the GMM alone scores).
-    fn upgrade(self, upgrade: impl FnOnce(C) -> TrainConfig) -> ModelPayloadV3 {
-        ModelPayloadV3 {
+    fn upgrade(self, upgrade: impl FnOnce(C) -> TrainConfig) -> ModelPayload<EncoderV3> {
+        ModelPayload {
             encoder: self.encoder,
             net_config: self.net_config,
             fourier: self.fourier,
@@ -301,10 +287,7 @@ impl Model {
         config.validate()?;
         let (network, report) = train_network(&encoder, table, config, pool, hooks)?;
         // the frequency model counts categories; numeric columns are scored from the encoder's stats
-        let frequency = config.frequency_feature.then(|| {
-            let categorical = (encoder.n_num() > 0).then(|| table.without_leading(encoder.n_num()));
-            IndepNll::fit(categorical.as_ref().unwrap_or(table), &encoder.block_sizes())
-        });
+        let frequency = config.frequency_feature.then(|| IndepNll::fit(table, &encoder.block_sizes()));
         // the density head is fitted on a seeded sample of the training rows
         let mut rows: Vec<usize> = (0..table.n_rows).collect();
         if rows.len() > config.max_head_rows {
@@ -378,7 +361,7 @@ impl Model {
         let p: ModelPayload = match version {
             4 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 4 payload: {e}")))?,
             3 => bincode_options(body.len())
-                .deserialize::<ModelPayloadV3>(body)
+                .deserialize::<ModelPayload<EncoderV3>>(body)
                 .map_err(|e| corrupt(format!("format 3 payload: {e}")))?
                 .upgrade(),
             2 => bincode_options(body.len())

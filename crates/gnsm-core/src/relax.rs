@@ -10,14 +10,20 @@ pub const TAU_MAX: f64 = 20.0;
 /// Lowest temperature (level L-1, least noise).
 pub const TAU_MIN: f64 = 2.0;
 
-/// The L temperatures, geometric and descending: `exp(linspace(ln 20, ln 2, 20))`.
-pub fn temperatures() -> [f32; LEVELS] {
+/// L values geometric from `first` (level 0) to `last` (level L-1): `exp(linspace(ln first,
+/// ln last, L))`, computed in f64.
+fn geometric_levels(first: f64, last: f64) -> [f32; LEVELS] {
     let mut out = [0.0f32; LEVELS];
-    let (a, b) = (TAU_MAX.ln(), TAU_MIN.ln());
-    for (i, t) in out.iter_mut().enumerate() {
-        *t = (a + (b - a) * i as f64 / (LEVELS - 1) as f64).exp() as f32;
+    let (a, b) = (first.ln(), last.ln());
+    for (i, v) in out.iter_mut().enumerate() {
+        *v = (a + (b - a) * i as f64 / (LEVELS - 1) as f64).exp() as f32;
     }
     out
+}
+
+/// The L temperatures, geometric and descending: `exp(linspace(ln 20, ln 2, 20))`.
+pub fn temperatures() -> [f32; LEVELS] {
+    geometric_levels(TAU_MAX, TAU_MIN)
 }
 
 /// Largest numeric noise scale (level 0).
@@ -27,12 +33,7 @@ pub const SIGMA_MIN: f64 = 0.1;
 
 /// The L numeric noise scales, geometric and descending: `exp(linspace(ln 1, ln 0.1, 20))`.
 pub fn sigmas() -> [f32; LEVELS] {
-    let mut out = [0.0f32; LEVELS];
-    let (a, b) = (SIGMA_MAX.ln(), SIGMA_MIN.ln());
-    for (i, s) in out.iter_mut().enumerate() {
-        *s = (a + (b - a) * i as f64 / (LEVELS - 1) as f64).exp() as f32;
-    }
-    out
+    geometric_levels(SIGMA_MAX, SIGMA_MIN)
 }
 
 /// A standard normal sample (the numeric noise z of the method).
@@ -50,12 +51,7 @@ pub fn normal<R: Rng + ?Sized>(rng: &mut R) -> f32 {
 /// ambiguous at the noisy levels, and the network has to infer it from the other columns: that is
 /// where the column dependencies enter. `min = max = 1` is the paper's method.
 pub fn logit_scales(min: f32, max: f32) -> [f32; LEVELS] {
-    let mut out = [1.0f32; LEVELS];
-    let (a, b) = ((min as f64).ln(), (max as f64).ln());
-    for (i, s) in out.iter_mut().enumerate() {
-        *s = (a + (b - a) * i as f64 / (LEVELS - 1) as f64).exp() as f32;
-    }
-    out
+    geometric_levels(min as f64, max as f64)
 }
 
 /// A standard Gumbel sample `-ln(-ln U)`, with U kept away from 0 and 1.

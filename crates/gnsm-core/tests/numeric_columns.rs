@@ -73,7 +73,7 @@ fn test_mixed_dependency_anomalies_rank_above_chance_and_above_independent_colum
     let scores = m.model.score_table(&m.test, Some(&pool)).unwrap();
     // the independent baseline: category frequencies plus a Gaussian per numeric column
     let p = m.encoder.n_num();
-    let indep = IndepNll::fit(&m.train.without_leading(p), &m.encoder.block_sizes());
+    let indep = IndepNll::fit(&m.train, &m.encoder.block_sizes());
     let s_indep: Vec<f64> = (0..m.test.n_rows)
         .map(|i| {
             let r = m.test.row(i);
