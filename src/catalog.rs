@@ -105,7 +105,7 @@ pub fn store(m: NewModel, activate: Activate) -> (i32, bool) {
 /// Identity of one stored version as of this snapshot. `row_version` (xmin and ctid) changes
 /// whenever the catalog row is rewritten (bytes edited by hand, restore), even within one
 /// transaction, so caches keyed by it never serve stale bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ModelKey {
     pub name: String,
     pub version: i32,

@@ -70,6 +70,7 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    // SAFETY: called once from _PG_init on the backend thread with a static NUL-terminated prefix.
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"gnsm".as_ptr()) };
 }
 

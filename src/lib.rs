@@ -1,25 +1,31 @@
 //! gnsm: the PostgreSQL extension. This crate is glue only: it converts types, runs SPI, reads
 //! GUCs, caches models and maps errors; every computation lives in `gnsm-core`.
+//!
+//! `api/` holds the SQL functions; the rest is the infrastructure they share: `catalog` (the
+//! `gnsm.models` table), `cache/` (decoded models, score memo, per-call-site state), `resolve`
+//! (which model a call uses), `scorer` (a call site's model and row encoder), `rows/` (reading
+//! and encoding row arguments), `source/` (training columns and reading a table), `fit` (training
+//! on a worker pool inside a backend), `values`, `options`, `gucs`, `errors`.
 
 use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
 
-mod admin;
-mod aggregate;
+mod api;
 mod cache;
 mod catalog;
 mod errors;
+mod fit;
 mod gucs;
 mod options;
-mod schedule;
-mod scoring;
-mod table;
-mod training;
+mod resolve;
+mod rows;
+mod scorer;
+mod source;
 mod values;
-mod version;
 
 pgrx::extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
+pgrx::extension_sql_file!("../sql/comments.sql", name = "comments", finalize);
 
 /// Registers the settings when the library loads.
 #[pg_guard]

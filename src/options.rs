@@ -9,9 +9,8 @@ use serde_json::Value;
 /// Parses the options object; `threads` defaults to the `gnsm.threads` setting. Raises 22023
 /// naming the key on a bad option.
 pub fn parse(options: Option<&Value>, default_threads: usize) -> TrainOptions {
-    let out = gnsm_core::options::parse(options, default_threads).unwrap_or_else(|e| {
-        raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, e.message, e.detail, e.hint.as_deref())
-    });
+    let out = gnsm_core::options::parse(options, default_threads)
+        .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, e.message, e.detail, e.hint.as_deref()));
     if let Err(e) = out.config.validate() {
         raise_core(e, "gnsm options");
     }

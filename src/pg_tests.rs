@@ -385,3 +385,70 @@ fn test_scores_do_not_depend_on_the_tables_column_order() {
     let n = Spi::get_one::<i64>("SELECT count(*) FROM ord_b y WHERE gnsm_score(y, 'ord_a') IS NOT NULL").unwrap();
     assert_eq!(n, Some(600));
 }
+
+#[pg_test]
+fn test_training_reads_every_cursor_batch() {
+    // 25,001 rows = three cursor batches of FETCH_ROWS (10,000); 'last' appears only in the last
+    // row, so the model knows it only if the third batch was read
+    assert_eq!(crate::source::reader::FETCH_ROWS, 10_000);
+    Spi::run(
+        "CREATE TABLE batches (id int, a text, b text);
+         INSERT INTO batches SELECT g, 'a' || (g % 3), 'b' || (g % 2) FROM generate_series(1, 25000) g;
+         INSERT INTO batches VALUES (25001, 'last', 'b0');",
+    )
+    .unwrap();
+    let rows = Spi::get_one::<i64>(&format!("SELECT train_rows FROM gnsm_train('batches', ARRAY['a','b'], '{FAST}')")).unwrap();
+    assert_eq!(rows, Some(25_001));
+    let (source_rows, vocab) =
+        Spi::get_two::<i64, i32>("SELECT (metrics->>'source_rows')::bigint, vocab_sizes[1] FROM gnsm.models WHERE name = 'batches'").unwrap();
+    assert_eq!(source_rows, Some(25_001));
+    // the vocabulary of column a: a0, a1, a2 and 'last' (seen only in the third batch)
+    assert_eq!(vocab, Some(4));
+}
+
+#[pg_test]
+fn test_aggregate_state_is_never_shared_or_reused_by_a_window() {
+    make_dependent_table("agg_w");
+    // two identical calls: with a shared READ_ONLY state the second final call found it emptied
+    let (first, second) = Spi::get_two::<bool, bool>(&format!(
+        "SELECT gnsm_train_agg(s, '{FAST}') IS NOT NULL, gnsm_train_agg(s, '{FAST}') IS NOT NULL
+         FROM (SELECT a, b, c FROM agg_w) s"
+    ))
+    .unwrap();
+    assert_eq!((first, second), (Some(true), Some(true)));
+    // a window frame would call the final function again on the emptied state: refused instead
+    assert_fails(
+        &format!("SELECT gnsm_train_agg(s, '{FAST}') OVER (ORDER BY s.a) FROM (SELECT a, b, c FROM agg_w) s"),
+        "0A000",
+        "does not support use as a window function",
+    );
+}
+
+#[pg_test]
+fn test_a_call_site_follows_the_model_named_in_each_row() {
+    make_dependent_table("per_row");
+    Spi::run(&format!("SELECT gnsm_train('per_row', ARRAY['a','b','c'], '{FAST}')")).unwrap();
+    let other = FAST.replace("\"seed\": 1", "\"seed\": 7").replace('{', "{\"name\": \"per_row_b\", ");
+    Spi::run(&format!("SELECT gnsm_train('per_row', ARRAY['a','b','c'], '{other}')")).unwrap();
+    let wrong = Spi::get_one::<i64>(
+        "WITH s AS (SELECT id, CASE WHEN id % 2 = 0 THEN 'per_row' ELSE 'per_row_b' END AS m, t FROM per_row t)
+         SELECT count(*) FROM s
+         WHERE gnsm_score(s.t, s.m) IS DISTINCT FROM
+               CASE WHEN s.m = 'per_row' THEN gnsm_score(s.t, 'per_row') ELSE gnsm_score(s.t, 'per_row_b') END",
+    )
+    .unwrap();
+    assert_eq!(wrong, Some(0));
+}
+
+#[pg_test]
+fn test_model_cache_evicts_the_least_recently_used() {
+    use crate::cache::models::LruMap;
+    let mut cache: LruMap<&str, u32> = LruMap::new(2);
+    cache.insert("a", 1);
+    cache.insert("b", 2);
+    assert_eq!(cache.get(&"a").as_deref(), Some(&1)); // "a" is now the most recently used
+    cache.insert("c", 3);
+    assert!(cache.contains(&"a") && cache.contains(&"c"), "the recently used entry and the new one stay");
+    assert!(!cache.contains(&"b"), "the least recently used entry is evicted (FIFO would evict \"a\")");
+    assert_eq!(crate::cache::models::MAX_CACHED_MODELS, 16);
+}

@@ -9,6 +9,7 @@ use std::ffi::CStr;
 /// Whether a column of this type can be modelled as a category: text-like, enum, boolean and
 /// integer types, and domains over them.
 pub fn is_categorical_type(typoid: pg_sys::Oid) -> bool {
+    // SAFETY: getBaseType reads the syscache for any OID (an unknown one is returned as it is).
     let base = unsafe { pg_sys::getBaseType(typoid) };
     matches!(
         base,
@@ -20,7 +21,7 @@ pub fn is_categorical_type(typoid: pg_sys::Oid) -> bool {
             | pg_sys::BOOLOID
             | pg_sys::INT2OID
             | pg_sys::INT4OID
-            | pg_sys::INT8OID
+            | pg_sys::INT8OID // SAFETY: type_is_enum reads the syscache for any OID.
     ) || unsafe { pg_sys::type_is_enum(base) }
 }
 
@@ -28,6 +29,7 @@ pub fn is_categorical_type(typoid: pg_sys::Oid) -> bool {
 /// over them. Integer types are categories by default (codes, flags and years are common), numbers
 /// when the `numeric_columns` option names them.
 pub fn is_numeric_type(typoid: pg_sys::Oid) -> bool {
+    // SAFETY: getBaseType reads the syscache for any OID.
     let base = unsafe { pg_sys::getBaseType(typoid) };
     matches!(base, pg_sys::FLOAT4OID | pg_sys::FLOAT8OID | pg_sys::NUMERICOID)
 }
@@ -35,12 +37,15 @@ pub fn is_numeric_type(typoid: pg_sys::Oid) -> bool {
 /// Whether a column of this type can be modelled as a number when asked to: the default numeric
 /// types and the integer types.
 pub fn can_be_numeric(typoid: pg_sys::Oid) -> bool {
+    // SAFETY: getBaseType reads the syscache for any OID.
     let base = unsafe { pg_sys::getBaseType(typoid) };
     is_numeric_type(base) || matches!(base, pg_sys::INT2OID | pg_sys::INT4OID | pg_sys::INT8OID)
 }
 
 /// `format_type` of a type with its modifier, e.g. `character varying(20)`.
 pub fn type_name(typoid: pg_sys::Oid, typmod: i32) -> String {
+    // SAFETY: format_type_with_typemod returns a palloc'd NUL-terminated string for any OID
+    // ("???" for an unknown one), copied before it is freed.
     unsafe {
         let p = pg_sys::format_type_with_typemod(typoid, typmod);
         let s = CStr::from_ptr(p).to_string_lossy().into_owned();
@@ -57,6 +62,8 @@ pub struct OutputFn {
 impl OutputFn {
     /// Looks up the output function of `typoid`, keeping its cache in `mcxt`.
     pub fn new(typoid: pg_sys::Oid, mcxt: pg_sys::MemoryContext) -> OutputFn {
+        // SAFETY: FmgrInfo is plain C data (all-zero is its unset state); fmgr_info_cxt fills it
+        // for the type's output function, keeping look-up data in mcxt, a live context.
         unsafe {
             let mut func = pg_sys::InvalidOid;
             let mut is_varlena = false;
@@ -69,6 +76,8 @@ impl OutputFn {
 
     /// Calls `f` with the text of a non-null datum, then frees the C string.
     pub fn with_text<R>(&mut self, datum: pg_sys::Datum, f: impl FnOnce(&str) -> R) -> R {
+        // SAFETY: callers pass a non-null datum of the type this output function was looked up
+        // for; the function returns a palloc'd C string, read and then freed here.
         unsafe {
             let p = pg_sys::OutputFunctionCall(self.finfo.as_mut(), datum);
             let out = f(&lossless_utf8(CStr::from_ptr(p).to_bytes()));
@@ -99,6 +108,7 @@ pub fn lossless_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 
 /// A relation's name for messages (bare name; `oid N` when it no longer exists).
 pub fn relation_name(relid: pg_sys::Oid) -> String {
+    // SAFETY: get_rel_name returns NULL or a palloc'd NUL-terminated name, checked before reading.
     unsafe {
         let p = pg_sys::get_rel_name(relid);
         if p.is_null() {
@@ -106,28 +116,5 @@ pub fn relation_name(relid: pg_sys::Oid) -> String {
         } else {
             format!("\"{}\"", CStr::from_ptr(p).to_string_lossy())
         }
-    }
-}
-
-/// A composite datum as a heap tuple that `heap_getattr` can read, with its row type.
-pub struct RowTuple {
-    pub tuple: pg_sys::HeapTupleData,
-    pub typid: pg_sys::Oid,
-    pub typmod: i32,
-}
-
-impl RowTuple {
-    /// Detoasts a composite datum and wraps its header (the datum must be a row).
-    pub unsafe fn from_datum(datum: pg_sys::Datum) -> RowTuple {
-        let header = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
-        let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
-        tuple.t_len = pgrx::heap_tuple_header_get_datum_length(header) as u32;
-        tuple.t_data = header;
-        RowTuple { tuple, typid: pgrx::heap_tuple_header_get_type_id(header), typmod: pgrx::heap_tuple_header_get_typmod(header) }
-    }
-
-    /// The raw datum of 1-based attribute `attnum` (None for NULL) under `tupdesc`.
-    pub unsafe fn attr(&mut self, attnum: usize, tupdesc: pg_sys::TupleDesc) -> Option<pg_sys::Datum> {
-        pgrx::heap_getattr_raw(&mut self.tuple, std::num::NonZeroUsize::new(attnum).expect("attribute numbers are 1-based"), tupdesc)
     }
 }

@@ -36,10 +36,12 @@ member AS (SELECT d.classid, d.objid, d.objsubid FROM pg_depend d, ext
 SELECT 'member ' || pg_describe_object(classid, objid, objsubid) FROM member
 UNION ALL
 SELECT 'function ' || pg_get_functiondef(p.oid) || ' acl=' || coalesce(p.proacl::text, '-')
+       || ' comment=' || coalesce(obj_description(p.oid, 'pg_proc'), '-')
 FROM pg_proc p JOIN member m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid WHERE p.prokind <> 'a'
 UNION ALL
-SELECT format('aggregate %s trans=%s final=%s state=%s init=%s acl=%s', a.aggfnoid::regprocedure, a.aggtransfn,
-              a.aggfinalfn, a.aggtranstype::regtype, a.agginitval, coalesce(p.proacl::text, '-'))
+SELECT format('aggregate %s trans=%s final=%s modify=%s state=%s init=%s acl=%s comment=%s', a.aggfnoid::regprocedure,
+              a.aggtransfn, a.aggfinalfn, a.aggfinalmodify, a.aggtranstype::regtype, a.agginitval,
+              coalesce(p.proacl::text, '-'), coalesce(obj_description(p.oid, 'pg_proc'), '-'))
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN member m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
 UNION ALL
 SELECT format('column %s.%s %s notnull=%s default=%s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
@@ -82,6 +84,9 @@ by_table=$(psql_q -d gnsm_up_old -c "SELECT gnsm_score(t) = gnsm_score(t, 'legac
 after_010=$(psql_q -d gnsm_up_old -c "SELECT string_agg(id || '=' || gnsm_score(t, 'trained_at_010'), ',' ORDER BY id) FROM rows_010 t WHERE $ids")
 # the new 0.2.0 surface is there after the upgrade
 psql_q -d gnsm_up_old -c "SELECT 'gnsm_schedule_retrain(text,text,jsonb)'::regprocedure, 'gnsm_unschedule_retrain(text)'::regprocedure" >/dev/null
+# 0.3.0: both gnsm_train_agg forms consume their state in the final function (READ_WRITE)
+read_write=$(psql_q -d gnsm_up_old -c "SELECT count(*) FROM pg_aggregate WHERE aggfnoid::regproc::text LIKE '%gnsm_train_agg' AND aggfinalmodify = 'w'")
+[ "$read_write" = 2 ] || { echo "upgrade: gnsm_train_agg is not FINALFUNC_MODIFY = READ_WRITE after the upgrade ($read_write of 2)"; exit 1; }
 for db in gnsm_up_fresh gnsm_up_old; do psql_q -d postgres -c "DROP DATABASE $db"; done
 
 same_numbers() { # FILE_A FILE_B: same lines, numbers equal within 1e-9 relative

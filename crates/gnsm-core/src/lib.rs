@@ -5,6 +5,8 @@
 //! validation) -> `score` (score-norm features, denoise step, `gmm` density head) -> `model`
 //! (versioned binary format). `metrics`, `baselines` and `dataset` serve tests and evaluation.
 
+#![forbid(unsafe_code)]
+
 pub mod baselines;
 pub mod dataset;
 pub mod encoding;
@@ -19,6 +21,7 @@ pub mod options;
 pub mod relax;
 pub mod score;
 pub mod train;
+mod model_facade;
 
 pub use error::{Error, Result};
 

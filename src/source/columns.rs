@@ -1,18 +1,10 @@
-//! Source tables: resolving the training columns (names, types, keys) and reading the rows through
-//! an SPI cursor in batches into the core's `TableBuilder`, with a uniform reservoir sample above
-//! `gnsm.max_train_rows`. Runs as the calling user: SELECT privileges apply.
+//! Which columns of a source table a model uses: names, types, kinds (number or category) and the
+//! default choice that skips one-column keys. Runs as the calling user.
 
-use crate::errors::{raise, raise_core};
-use crate::values::{can_be_numeric, is_categorical_type, is_numeric_type, type_name, OutputFn};
-use gnsm_core::encoding::{CodedTable, Encoder, TableBuilder};
+use crate::errors::raise;
+use crate::values::{can_be_numeric, is_categorical_type, is_numeric_type, type_name};
 use pgrx::prelude::*;
-use pgrx::spi::quote_identifier;
 use pgrx::PgSqlErrorCode;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
-/// Rows fetched per cursor round trip.
-const FETCH_ROWS: i64 = 10_000;
 
 /// One column of the source table that the model uses.
 #[derive(Debug, Clone)]
@@ -63,7 +55,10 @@ pub fn kind_of(name: &str, t: pg_sys::Oid, typmod: i32, display: &str, kinds: Ki
         if !can_be_numeric(t) {
             raise(
                 PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-                format!("column \"{name}\" of relation \"{display}\" has type {}, which gnsm cannot model as a number", type_name(t, typmod)),
+                format!(
+                    "column \"{name}\" of relation \"{display}\" has type {}, which gnsm cannot model as a number",
+                    type_name(t, typmod)
+                ),
                 None,
                 Some("numeric_columns takes integer, float4, float8 and numeric columns; cast others in a view"),
             );
@@ -191,7 +186,12 @@ pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>, kinds
                 .iter()
                 .filter(|(_, _, _, key)| !key)
                 .filter_map(|(n, t, m, _)| {
-                    kind_of(n, *t, *m, &display, kinds).map(|numeric| SourceColumn { name: n.clone(), typoid: *t, type_name: type_name(*t, *m), numeric })
+                    kind_of(n, *t, *m, &display, kinds).map(|numeric| SourceColumn {
+                        name: n.clone(),
+                        typoid: *t,
+                        type_name: type_name(*t, *m),
+                        numeric,
+                    })
                 })
                 .collect();
             if picked.is_empty() {
@@ -209,87 +209,4 @@ pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>, kinds
     let (mut columns, categorical): (Vec<SourceColumn>, Vec<SourceColumn>) = columns.into_iter().partition(|c| c.numeric);
     columns.extend(categorical);
     Source { relid, display, relname, columns }
-}
-
-/// What reading produced.
-pub struct ReadResult {
-    pub encoder: Encoder,
-    pub table: CodedTable,
-    /// Rows in the source (all of them were seen).
-    pub total_rows: u64,
-    /// True when a reservoir sample was kept.
-    pub sampled: bool,
-}
-
-/// Reads the model columns of every row through a cursor; keeps at most `max_rows` by reservoir
-/// sampling with `seed`.
-pub fn read(source: &Source, max_rows: usize, max_categories: usize, seed: u64) -> ReadResult {
-    let cols: Vec<String> = source.columns.iter().map(|c| quote_identifier(&c.name)).collect();
-    let sql = format!("SELECT {} FROM {}", cols.join(", "), source.display);
-    let names: Vec<String> = source.columns.iter().map(|c| c.name.clone()).collect();
-    let mut builder = TableBuilder::with_numeric(names, source.n_numeric(), max_categories);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5A3B1E);
-    let mut total: u64 = 0;
-    let mcxt = unsafe { pg_sys::CurrentMemoryContext };
-    let mut outputs: Vec<OutputFn> = source.columns.iter().map(|c| OutputFn::new(c.typoid, mcxt)).collect();
-    let m = source.columns.len();
-    let result: Result<(), gnsm_core::Error> = Spi::connect(|client| {
-        let mut cursor = client.open_cursor(sql.as_str(), &[]);
-        let mut texts: Vec<Option<String>> = vec![None; m];
-        loop {
-            pgrx::check_for_interrupts!();
-            let _ = cursor
-                .fetch(FETCH_ROWS as _)
-                .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: {e}"), None, None));
-            // read the batch straight from SPI_tuptable, then free it: memory stays one batch
-            let (n, done) = unsafe {
-                let tt = pg_sys::SPI_tuptable;
-                if tt.is_null() || pg_sys::SPI_processed == 0 {
-                    (0, true)
-                } else {
-                    let n = pg_sys::SPI_processed as usize;
-                    let vals = std::slice::from_raw_parts((*tt).vals, n);
-                    for &tuple in vals {
-                        for (j, out) in outputs.iter_mut().enumerate() {
-                            let mut is_null = false;
-                            let d = pg_sys::SPI_getbinval(tuple, (*tt).tupdesc, (j + 1) as i32, &mut is_null);
-                            texts[j] = if is_null { None } else { Some(out.with_text(d, str::to_string)) };
-                        }
-                        let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
-                        total += 1;
-                        if builder.n_rows() < max_rows {
-                            builder.push_row(&refs)?;
-                        } else {
-                            // Algorithm R: row `total` replaces a random slot with probability max/total
-                            let k = rng.random_range(0..total);
-                            if (k as usize) < max_rows {
-                                builder.replace_row(k as usize, &refs)?;
-                            }
-                        }
-                    }
-                    pg_sys::SPI_freetuptable(tt);
-                    pg_sys::SPI_tuptable = std::ptr::null_mut();
-                    (n, false)
-                }
-            };
-            if done || n == 0 {
-                break;
-            }
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        raise_core(e, &format!("gnsm_train on \"{}\"", source.display));
-    }
-    if total == 0 {
-        raise(
-            PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
-            format!("relation \"{}\" is empty", source.display),
-            None,
-            Some("load rows before training; a model needs data to learn from"),
-        );
-    }
-    let sampled = total as usize > max_rows;
-    let (encoder, table) = builder.finish().unwrap_or_else(|e| raise_core(e, &format!("gnsm_train on \"{}\"", source.display)));
-    ReadResult { encoder, table, total_rows: total, sampled }
 }

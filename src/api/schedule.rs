@@ -1,9 +1,9 @@
 //! Scheduled retraining through pg_cron: one named cron job per model (`gnsm_retrain:<model>`)
 //! that runs `gnsm_retrain(model, options)` in this database as the calling user.
 
+use super::train::retrain_plan;
 use crate::catalog::spi_fail;
 use crate::errors::raise;
-use crate::training::retrain_plan;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 
@@ -90,7 +90,8 @@ fn gnsm_schedule_retrain(model: &str, schedule: &str, options: default!(Option<J
 fn gnsm_unschedule_retrain(model: &str) -> bool {
     require_pg_cron("gnsm_unschedule_retrain", |_| format!("SELECT cron.unschedule({})", literal(&job_name(model))));
     Spi::connect_mut(|c| {
-        let job = c.select("SELECT jobid FROM cron.job WHERE jobname = $1 AND username = current_user", Some(1), &[job_name(model).into()])?;
+        let job =
+            c.select("SELECT jobid FROM cron.job WHERE jobname = $1 AND username = current_user", Some(1), &[job_name(model).into()])?;
         let Some(id) = (if job.is_empty() { None } else { job.first().get::<i64>(1)? }) else {
             return Ok(false);
         };

@@ -1,0 +1,66 @@
+-- gnsm 0.2.0 -> 0.3.0: gnsm_train_agg declares FINALFUNC_MODIFY = READ_WRITE (its final function
+-- takes the collected rows out of the state: with the old READ_ONLY default a window frame or two
+-- identical aggregate calls shared one state and trained on fragments or nothing), and every
+-- object gets a COMMENT. Append-only; tests/shell/upgrade.sh checks that an upgraded install
+-- equals a fresh one.
+\echo Use "ALTER EXTENSION gnsm UPDATE TO '0.3.0'" to load this file. \quit
+
+CREATE OR REPLACE AGGREGATE gnsm_train_agg (
+	"row" anyelement
+)
+(
+	SFUNC = "gnsm_train_agg_gnsm_train_agg_state",
+	STYPE = internal,
+	FINALFUNC = "gnsm_train_agg_gnsm_train_agg_finalize",
+	FINALFUNC_MODIFY = READ_WRITE
+);
+
+CREATE OR REPLACE AGGREGATE gnsm_train_agg (
+	"row" anyelement,
+	"options" jsonb
+)
+(
+	SFUNC = "gnsm_train_agg_options_gnsm_train_agg_options_state",
+	STYPE = internal,
+	FINALFUNC = "gnsm_train_agg_options_gnsm_train_agg_options_finalize",
+	FINALFUNC_MODIFY = READ_WRITE
+);
+
+COMMENT ON FUNCTION gnsm_train(regclass, text[], jsonb) IS
+    'trains a gnsm model on the columns of a table (NULL: every column gnsm can model) and stores it as a new version; the options jsonb (width, depth, steps, seed, name, activate, ...) is described in the README under gnsm_train(table, columns, options)';
+COMMENT ON FUNCTION gnsm_retrain(text, jsonb) IS
+    'retrains a model on its source table''s current rows with its stored columns and options (overridden by the jsonb), as a new version';
+COMMENT ON FUNCTION gnsm_score(anyelement) IS
+    'anomaly score of a table row under the active model trained on its table; higher is more anomalous';
+COMMENT ON FUNCTION gnsm_score(anyelement, text) IS
+    'anomaly score of a row under the active version of the named model; higher is more anomalous';
+COMMENT ON FUNCTION gnsm_score_bytes(anyelement, bytea) IS
+    'anomaly score of a row under a model given as bytes (made by gnsm_train_agg)';
+COMMENT ON FUNCTION gnsm_score_percentile(anyelement, text) IS
+    'percentile (0-100) of a row''s score among the training rows'' scores; 99 means only 1% of training rows looked more anomalous';
+COMMENT ON FUNCTION gnsm_threshold(text, double precision) IS
+    'score above which the given share (0-1) of the training rows lies, e.g. 0.01 for the top 1%';
+COMMENT ON FUNCTION gnsm_explain(anyelement, text) IS
+    'one row per model column: value, contribution to the score, share of the network signal, and the most likely value in its place';
+COMMENT ON FUNCTION gnsm_activate(text, integer) IS
+    'makes the given version of a model the active one (roll back or forward)';
+COMMENT ON FUNCTION gnsm_drop(text, integer) IS
+    'drops one version of a model, or every version when the version is NULL; returns how many';
+COMMENT ON FUNCTION gnsm_schedule_retrain(text, text, jsonb) IS
+    'schedules gnsm_retrain(model, options) with pg_cron (cron syntax); returns the pg_cron job id';
+COMMENT ON FUNCTION gnsm_unschedule_retrain(text) IS
+    'removes a model''s pg_cron retraining schedule; false when it had none';
+COMMENT ON FUNCTION gnsm_version() IS
+    'gnsm, core and model-format versions and the SIMD features in use, for bug reports';
+COMMENT ON AGGREGATE gnsm_train_agg(anyelement) IS
+    'trains a gnsm model on the aggregated rows (e.g. one per GROUP BY group) and returns its bytes, for gnsm_score_bytes';
+COMMENT ON AGGREGATE gnsm_train_agg(anyelement, jsonb) IS
+    'trains a gnsm model on the aggregated rows with training options and returns its bytes, for gnsm_score_bytes';
+COMMENT ON FUNCTION gnsm_train_agg_gnsm_train_agg_state(internal, anyelement) IS
+    'internal: transition function of gnsm_train_agg(anyelement)';
+COMMENT ON FUNCTION gnsm_train_agg_gnsm_train_agg_finalize(internal) IS
+    'internal: final function of gnsm_train_agg(anyelement); trains the model';
+COMMENT ON FUNCTION gnsm_train_agg_options_gnsm_train_agg_options_state(internal, anyelement, jsonb) IS
+    'internal: transition function of gnsm_train_agg(anyelement, jsonb)';
+COMMENT ON FUNCTION gnsm_train_agg_options_gnsm_train_agg_options_finalize(internal) IS
+    'internal: final function of gnsm_train_agg(anyelement, jsonb); trains the model';

@@ -1,0 +1,62 @@
+//! Scoring functions: `gnsm_score` (by the row's table, by model name, by model bytes),
+//! `gnsm_score_percentile` and `gnsm_threshold`. All are STABLE (they read the catalog) and
+//! PARALLEL SAFE (each worker loads the model into its own backend cache).
+
+use crate::cache;
+use crate::catalog;
+use crate::errors::{raise, OrRaise};
+use crate::resolve::ModelRef;
+use crate::scorer::with_scorer;
+use pgrx::prelude::*;
+use pgrx::{AnyElement, PgSqlErrorCode};
+
+/// Anomaly score of a row under the active model trained on the row's table; higher = more anomalous.
+#[pg_extern(stable, parallel_safe, strict, name = "gnsm_score")]
+fn gnsm_score(row: AnyElement, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    with_scorer(fcinfo, ModelRef::OfRowTable, &row, |s, mcxt| s.score(&row, mcxt))
+}
+
+/// Anomaly score of a row under the active version of the named model.
+#[pg_extern(stable, parallel_safe, strict, name = "gnsm_score")]
+fn gnsm_score_named(row: AnyElement, model: &str, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    with_scorer(fcinfo, ModelRef::Named(model), &row, |s, mcxt| s.score(&row, mcxt))
+}
+
+/// Anomaly score of a row under a model given as bytes (made by `gnsm_train_agg`); the bytes may
+/// change from row to row (one model per group), and the call site follows them.
+#[pg_extern(stable, parallel_safe, strict)]
+fn gnsm_score_bytes(row: AnyElement, model: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    with_scorer(fcinfo, ModelRef::Bytes(model), &row, |s, mcxt| s.score(&row, mcxt))
+}
+
+/// Percentile (0-100) of a row's score among the training rows' scores: 99 means only 1% of
+/// training rows looked more anomalous.
+#[pg_extern(stable, parallel_safe)]
+fn gnsm_score_percentile(row: Option<AnyElement>, model: default!(Option<&str>, "NULL"), fcinfo: pg_sys::FunctionCallInfo) -> Option<f64> {
+    let row = row?;
+    let which = match model {
+        Some(name) => ModelRef::Named(name),
+        None => ModelRef::OfRowTable,
+    };
+    Some(with_scorer(fcinfo, which, &row, |s, mcxt| {
+        let score = s.score(&row, mcxt);
+        s.model.model.percentile(score)
+    }))
+}
+
+/// The score above which a share `contamination` of the training rows lies: rows scoring above
+/// it are the expected outliers at that rate.
+#[pg_extern(stable, parallel_safe, strict)]
+fn gnsm_threshold(model: &str, contamination: f64) -> f64 {
+    let key = catalog::active_version(model).unwrap_or_else(|| catalog::raise_unknown(model, "does not exist or has no active version"));
+    let m = cache::get(&key);
+    if !(contamination > 0.0 && contamination < 1.0) {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("contamination must be strictly between 0 and 1, got {contamination}"),
+            None,
+            Some("for example 0.01 flags the top 1% of training rows"),
+        );
+    }
+    m.model.threshold(contamination).or_raise(&format!("gnsm model \"{model}\""))
+}

@@ -1,0 +1,33 @@
+//! The per-model score memo: a bounded map from a coded row to its score, so a repeated row costs
+//! one network pass per backend instead of one per occurrence.
+
+use crate::gucs;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Scores of coded rows already seen by this backend, at most `gnsm.score_cache_rows` of them.
+#[derive(Default)]
+pub struct ScoreMemo {
+    scores: RefCell<HashMap<Vec<u32>, f64>>,
+}
+
+impl ScoreMemo {
+    /// The memoised score of `codes`, or `compute(codes)` (then remembered while there is room).
+    pub fn get_or_compute(&self, codes: &[u32], compute: impl FnOnce(&[u32]) -> f64) -> f64 {
+        if let Some(&s) = self.scores.borrow().get(codes) {
+            return s;
+        }
+        let s = compute(codes);
+        let cap = gucs::score_cache_rows();
+        if cap > 0 {
+            let mut scores = self.scores.borrow_mut();
+            if scores.len() >= cap {
+                // a full clear keeps the bound strict and costs one re-fill; rows in a scan arrive
+                // in storage order, so there is no useful recency to preserve
+                scores.clear();
+            }
+            scores.insert(codes.to_vec(), s);
+        }
+        s
+    }
+}

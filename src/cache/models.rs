@@ -1,0 +1,124 @@
+//! The backend's cache of deserialised models: at most [`MAX_CACHED_MODELS`] of them, evicting the
+//! least recently used (the `lru` crate, as pg_jsonschema does). Keys carry the catalog row's
+//! version, so a retrained, restored or hand-edited model is never served from stale bytes.
+
+use super::memo::ScoreMemo;
+use crate::catalog::{self, ModelKey};
+use crate::errors::{raise, OrRaise};
+use gnsm_core::model::Model;
+use lru::LruCache;
+use pgrx::PgSqlErrorCode;
+use std::cell::RefCell;
+use std::hash::Hash;
+use std::num::NonZeroUsize;
+use std::rc::Rc;
+
+/// Models kept per backend. A model is 1-4 MB decoded; 16 bound a backend to about 64 MB while
+/// covering the handful of models one session usually scores with.
+pub const MAX_CACHED_MODELS: usize = 16;
+
+/// A loaded model with its column metadata and its score memo.
+pub struct CachedModel {
+    /// Model name (for messages), or `bytes:<checksum>:<len>` for a model given as bytes.
+    pub name: String,
+    pub model: Model,
+    /// Model columns in model order, as the catalog lists them.
+    pub columns: Vec<String>,
+    /// `format_type` of each column at training time; empty strings for a bytes model.
+    pub column_types: Vec<String>,
+    memo: ScoreMemo,
+}
+
+impl CachedModel {
+    /// Score of a coded row, through the memo.
+    pub fn score(&self, codes: &[u32]) -> f64 {
+        self.memo.get_or_compute(codes, |c| self.model.score_codes(c).or_raise(&format!("gnsm model \"{}\"", self.name)))
+    }
+}
+
+/// A bounded least-recently-used map; generic so its policy can be tested without models.
+pub struct LruMap<K: Hash + Eq, V> {
+    entries: LruCache<K, Rc<V>>,
+}
+
+impl<K: Hash + Eq, V> LruMap<K, V> {
+    /// An empty map holding at most `capacity` entries (at least one).
+    pub fn new(capacity: usize) -> Self {
+        LruMap { entries: LruCache::new(NonZeroUsize::new(capacity.max(1)).expect("at least one")) }
+    }
+
+    /// The entry for `key`, marking it most recently used.
+    pub fn get(&mut self, key: &K) -> Option<Rc<V>> {
+        self.entries.get(key).cloned()
+    }
+
+    /// Inserts an entry as the most recently used, evicting the least recently used when full.
+    pub fn insert(&mut self, key: K, value: V) -> Rc<V> {
+        let rc = Rc::new(value);
+        self.entries.put(key, rc.clone());
+        rc
+    }
+
+    /// Whether `key` is cached, without touching its recency.
+    pub fn contains(&self, key: &K) -> bool {
+        self.entries.contains(key)
+    }
+}
+
+thread_local! {
+    static MODELS: RefCell<LruMap<ModelKey, CachedModel>> = RefCell::new(LruMap::new(MAX_CACHED_MODELS));
+}
+
+/// Key of a model that came as bytes (aggregate-made): its checksum and length.
+pub fn bytes_key(bytes: &[u8]) -> ModelKey {
+    let sum = if bytes.len() >= 14 { u64::from_le_bytes(bytes[6..14].try_into().unwrap_or([0; 8])) } else { 0 };
+    ModelKey { name: format!("bytes:{sum:016x}:{}", bytes.len()), version: 0, row_version: String::new() }
+}
+
+/// The cached model for `key`, or `load()` (then cached).
+fn get_or_load(key: &ModelKey, load: impl FnOnce() -> CachedModel) -> Rc<CachedModel> {
+    if let Some(m) = MODELS.with(|c| c.borrow_mut().get(key)) {
+        return m;
+    }
+    let loaded = load();
+    MODELS.with(|c| c.borrow_mut().insert(key.clone(), loaded))
+}
+
+/// The catalog's model version `key` names, from the cache or the catalog.
+pub fn get(key: &ModelKey) -> Rc<CachedModel> {
+    get_or_load(key, || {
+        let (name, version) = (key.name.as_str(), key.version);
+        let stored = catalog::load(name, version);
+        let model = Model::from_bytes(&stored.bytes).or_raise(&format!("gnsm model \"{name}\" version {version}"));
+        if stored.columns.len() != model.n_columns() {
+            raise(
+                PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+                format!(
+                    "gnsm model \"{name}\" version {version}: the catalog lists {} columns but the model has {}",
+                    stored.columns.len(),
+                    model.n_columns()
+                ),
+                None,
+                Some("retrain the model with gnsm_train"),
+            );
+        }
+        CachedModel {
+            name: name.to_string(),
+            model,
+            columns: stored.columns,
+            column_types: stored.column_types,
+            memo: ScoreMemo::default(),
+        }
+    })
+}
+
+/// A model given as bytes (from `gnsm_train_agg`), cached by checksum and length.
+pub fn get_bytes(bytes: &[u8]) -> Rc<CachedModel> {
+    let key = bytes_key(bytes);
+    get_or_load(&key, || {
+        let model = Model::from_bytes(bytes).or_raise("gnsm model bytes");
+        let columns = model.column_names();
+        let column_types = vec![String::new(); columns.len()];
+        CachedModel { name: key.name.clone(), model, columns, column_types, memo: ScoreMemo::default() }
+    })
+}

@@ -1,0 +1,78 @@
+//! Fitting inside a backend: the core trains on a local worker pool (sized by `gnsm.threads`)
+//! while the backend thread reports progress and serves cancellation; threads never call Postgres.
+
+use crate::errors::{raise, raise_core, OrRaise};
+use crate::gucs;
+use crate::options::TrainOptions;
+use gnsm_core::encoding::{CodedTable, Encoder};
+use gnsm_core::model::Model;
+use gnsm_core::train::{Hooks, Progress};
+use gnsm_core::Error;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+
+/// Builds the worker pool with every signal blocked while the threads start: they inherit the
+/// mask, so Postgres' handlers (cancel, timeout, terminate) keep running on the backend thread.
+pub fn build_pool(threads: usize) -> rayon::ThreadPool {
+    // SAFETY: sigset_t is plain data that sigfillset initialises; pthread_sigmask only changes
+    // this thread's mask, and the old mask is restored right after the pool's threads started.
+    let pool = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        let pool = gnsm_core::train::build_pool(threads);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        pool
+    };
+    pool.or_raise("gnsm")
+}
+
+/// Serves pending interrupts between training steps, on the backend thread. A cancel, timeout or
+/// terminate raises its ERROR here (unwinding out of training and dropping the pool, whose workers
+/// are idle between steps); benign interrupts (catch-up, barriers) are processed and training goes
+/// on. Returns false: the core never has to stop by itself.
+fn serve_interrupts() -> bool {
+    // SAFETY: InterruptPending is a sig_atomic_t the signal handlers set; a volatile read of it
+    // from the backend thread is how CHECK_FOR_INTERRUPTS reads it too.
+    if unsafe { std::ptr::read_volatile(std::ptr::addr_of!(pg_sys::InterruptPending)) != 0 } {
+        pgrx::check_for_interrupts!();
+    }
+    false
+}
+
+/// Trains a model on coded rows with progress NOTICEs and clean cancellation; never returns a
+/// partial model (a cancel raises the backend's own cancel/timeout ERROR).
+pub fn fit_with_progress(encoder: Encoder, table: &CodedTable, opts: &TrainOptions, label: &str) -> Model {
+    let pool = build_pool(opts.config.threads);
+    let interval = gucs::progress_interval();
+    let mut last_report = 0.0f64;
+    let mut progress = |p: &Progress| {
+        if interval > 0.0 && p.elapsed - last_report >= interval && p.step < p.total_steps {
+            last_report = p.elapsed;
+            let left = p.elapsed / p.step.max(1) as f64 * (p.total_steps - p.step) as f64;
+            notice!(
+                "gnsm: training \"{label}\": step {}/{}, loss {:.4}{}, {:.0} s elapsed, about {:.0} s left",
+                p.step,
+                p.total_steps,
+                p.loss,
+                p.val_loss.map(|v| format!(", validation loss {v:.4}")).unwrap_or_default(),
+                p.elapsed,
+                left
+            );
+        }
+    };
+    let mut interrupt = serve_interrupts;
+    let mut hooks = Hooks { progress: &mut progress, interrupt: &mut interrupt };
+    let result = Model::fit_coded(encoder, table, &opts.config, &pool, &mut hooks);
+    drop(pool);
+    match result {
+        Ok(m) => m,
+        Err(Error::Interrupted) => {
+            // raises "canceling statement due to user request" or the timeout message
+            pgrx::check_for_interrupts!();
+            raise(PgSqlErrorCode::ERRCODE_QUERY_CANCELED, format!("gnsm: training \"{label}\" was interrupted"), None, None)
+        }
+        Err(e) => raise_core(e, &format!("gnsm_train \"{label}\"")),
+    }
+}

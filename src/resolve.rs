@@ -1,0 +1,69 @@
+//! Which model a scoring call uses: the active model trained on the row's table, the active
+//! version of a named model, or a model given as bytes.
+
+use crate::cache::{self, CachedModel};
+use crate::catalog;
+use crate::errors::raise;
+use crate::rows::{require_row, RowTuple};
+use pgrx::{pg_sys, AnyElement, PgSqlErrorCode};
+use std::rc::Rc;
+
+/// Which model a scoring call uses.
+#[derive(Clone, Copy)]
+pub enum ModelRef<'a> {
+    /// The active model trained on the row's table.
+    OfRowTable,
+    /// The active version of a named model.
+    Named(&'a str),
+    /// Bytes made by the aggregate.
+    Bytes(&'a [u8]),
+}
+
+impl ModelRef<'_> {
+    /// What identifies this choice within one call site: when it changes from one row to the
+    /// next (another name, other bytes), the call site resolves its model again.
+    pub fn call_site_key(&self) -> String {
+        match self {
+            ModelRef::OfRowTable => String::new(),
+            ModelRef::Named(name) => format!("name:{name}"),
+            ModelRef::Bytes(bytes) => cache::bytes_key(bytes).name,
+        }
+    }
+}
+
+/// The model `which` names for `row`, loaded through the backend cache; raises 42704 when there
+/// is none.
+pub fn resolve(which: ModelRef, row: &AnyElement) -> Rc<CachedModel> {
+    match which {
+        ModelRef::Named(name) => {
+            let key =
+                catalog::active_version(name).unwrap_or_else(|| catalog::raise_unknown(name, "does not exist or has no active version"));
+            cache::get(&key)
+        }
+        ModelRef::Bytes(bytes) => cache::get_bytes(bytes),
+        ModelRef::OfRowTable => {
+            require_row(row, "gnsm expects a table row", "pass the whole row: SELECT gnsm_score(t) FROM my_table t");
+            // SAFETY: require_row checked that the datum is a composite value.
+            let typid = unsafe { RowTuple::from_datum(row.datum()) }.typid;
+            // SAFETY: typid is the row type of a live composite datum; the call reads the type cache.
+            let relid = unsafe { pg_sys::get_typ_typrelid(typid) };
+            if relid == pg_sys::InvalidOid {
+                raise(
+                    PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                    "gnsm_score(row) needs a row of a table to find its model; this row has an anonymous type",
+                    None,
+                    Some("name the model: gnsm_score(ROW(...), 'model_name')"),
+                );
+            }
+            match catalog::active_for_relation(relid) {
+                Some(key) => cache::get(&key),
+                None => raise(
+                    PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                    format!("no active gnsm model was trained on table {}", crate::values::relation_name(relid)),
+                    None,
+                    Some("train one with SELECT gnsm_train('table'), or name a model: gnsm_score(t, 'model_name')"),
+                ),
+            }
+        }
+    }
+}
