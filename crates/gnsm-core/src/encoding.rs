@@ -18,6 +18,7 @@
 //! (the network sees them clamped at `Z_CLAMP`, the frequency model at `Z_CAP`).
 
 use crate::error::{Error, Result};
+use crate::stats::nearest_rank;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -101,7 +102,7 @@ impl NumericColumn {
         let mut quantiles: Vec<f64> = if finite.is_empty() {
             Vec::new()
         } else {
-            EXPLAIN_QUANTILES.iter().map(|q| finite[((q * finite.len() as f64).ceil() as usize).clamp(1, finite.len()) - 1]).collect()
+            EXPLAIN_QUANTILES.iter().map(|&q| nearest_rank(&finite, q)).collect()
         };
         quantiles.dedup();
         NumericColumn { name: name.to_string(), mean, std, present, missing, quantiles }

@@ -16,6 +16,7 @@
 //! = 42 rows (which also removes legitimate small modes: a rare but valid combination of values).
 
 use crate::error::{invalid, Error, Result};
+use crate::stats::{log_sum_exp_f64, mean_std, quantile_linear};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -69,10 +70,7 @@ impl StandardScaler {
             return StandardScaler { mean, scale };
         }
         for (j, col) in data.columns().into_iter().enumerate() {
-            // two passes: the one-pass formula loses all precision when |mean| >> std
-            let m = col.iter().sum::<f64>() / n as f64;
-            let var = col.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n as f64;
-            let std = var.sqrt();
+            let (m, std) = mean_std(&col.to_vec());
             mean[j] = m;
             // a constant column would divide by ~0; sklearn leaves it unscaled
             scale[j] = if std > 10.0 * f64::EPSILON * m.abs().max(1.0) { std } else { 1.0 };
@@ -185,15 +183,6 @@ fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-/// ln sum exp of `v`, finite whenever every entry is finite.
-fn log_sum_exp(v: &[f64]) -> f64 {
-    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !m.is_finite() {
-        return m;
-    }
-    m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
-}
-
 /// In-place Cholesky of a dense row-major d x d matrix (lower triangle read and written);
 /// false when a pivot is not strictly positive and finite.
 fn cholesky_in_place(a: &mut [f64], d: usize) -> bool {
@@ -271,20 +260,6 @@ fn contiguous_finite(data: ArrayView2<f64>, what: &str) -> Result<Vec<f64>> {
         return Err(Error::Numeric { reason: format!("{what} has a non-finite value at row {}, column {}", pos / d, pos % d) });
     }
     Ok(x)
-}
-
-/// The p-quantile with linear interpolation (numpy's default); NaN for an empty slice.
-fn quantile(values: &[f64], p: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let pos = p.clamp(0.0, 1.0) * (v.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(v.len() - 1);
-    let frac = pos - lo as f64;
-    v[lo] + (v[hi] - v[lo]) * frac
 }
 
 /// k-means++ seeding (sklearn's greedy variant with 2 + ln k local trials per centre).
@@ -479,7 +454,7 @@ impl GaussianMixture {
             // log-sum-exp and the responsibilities never turn into NaN
             lp[c] = if v.is_finite() { v } else { f64::MIN };
         }
-        let lse = log_sum_exp(lp);
+        let lse = log_sum_exp_f64(lp);
         if lse.is_finite() {
             lse
         } else {
@@ -688,7 +663,9 @@ fn select_by_cv(scaled: &Array2<f64>, cands: &[usize], folds: usize, seed: u64) 
         .map(|&(c, f)| {
             let (train, held) = &fold_data[f];
             let gmm = GaussianMixture::fit(train.view(), cands[c], seed, DEFAULT_MAX_ITER, DEFAULT_TOL, DEFAULT_REG_COVAR)?;
-            Ok(quantile(&gmm.score_samples(held.view()), CV_QUANTILE))
+            let mut held_ll = gmm.score_samples(held.view());
+            held_ll.sort_by(f64::total_cmp);
+            Ok(quantile_linear(&held_ll, CV_QUANTILE))
         })
         .collect();
 

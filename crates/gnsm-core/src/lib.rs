@@ -5,6 +5,8 @@
 //! validation) -> `score` (score-norm features, denoise step, `gmm` density head) -> `model`
 //! (versioned binary format). `metrics`, `baselines` and `dataset` serve tests and evaluation.
 
+#![forbid(unsafe_code)]
+
 pub mod baselines;
 pub mod dataset;
 pub mod encoding;
@@ -18,6 +20,7 @@ pub mod optim;
 pub mod options;
 pub mod relax;
 pub mod score;
+pub mod stats;
 pub mod train;
 
 pub use error::{Error, Result};

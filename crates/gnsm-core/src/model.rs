@@ -15,6 +15,7 @@ use crate::gmm::DensityHead;
 use crate::network::{NetConfig, Network};
 use crate::relax::logit_scales;
 use crate::score::FeatureMap;
+use crate::stats::{mean_std, quantiles_linear};
 use crate::train::{train_network, Hooks, TrainConfig, TrainReport};
 use crate::MODEL_FORMAT_VERSION;
 use bincode::Options;
@@ -59,17 +60,19 @@ impl Blend {
     /// Mean and standard deviation, the latter floored at 1 nat: on a table of a few distinct
     /// rows every training row has nearly the same log-likelihood, and dividing by that spread
     /// (1e-9 in a bad-input test) blew scores up to 1e17 and made their order arbitrary.
-    fn moments(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
-        let n = v.clone().count().max(1) as f64;
-        let mean = v.clone().sum::<f64>() / n;
-        let var = v.map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-        (mean, var.sqrt().max(1.0))
+    /// No values give (0, 1).
+    fn moments(v: &[f64]) -> (f64, f64) {
+        if v.is_empty() {
+            return (0.0, 1.0);
+        }
+        let (mean, std) = mean_std(v);
+        (mean, std.max(1.0))
     }
 
     /// The blend for these GMM scores and IndepNLL values of the same rows.
     pub fn fit(gmm: &[f64], indep: &[f64]) -> Blend {
-        let (gmm_mean, gmm_std) = Blend::moments(gmm.iter().copied());
-        let (indep_mean, indep_std) = Blend::moments(indep.iter().copied());
+        let (gmm_mean, gmm_std) = Blend::moments(gmm);
+        let (indep_mean, indep_std) = Blend::moments(indep);
         Blend { gmm_mean, gmm_std, indep_mean, indep_std }
     }
 
@@ -319,7 +322,7 @@ impl Model {
         // the training rows' scores from the GMM values above (not a second pass of the head)
         let mut scores: Vec<f64> = gmm.iter().zip(feats.chunks_exact(nf)).map(|(&g, f)| Blend::score(blend.as_ref(), g, f)).collect();
         scores.sort_by(f64::total_cmp);
-        Ok(Model { features: fmap, head, config: config.clone(), report, score_quantiles: quantiles(&scores, N_QUANTILES), blend })
+        Ok(Model { features: fmap, head, config: config.clone(), report, score_quantiles: quantiles_linear(&scores, N_QUANTILES), blend })
     }
 
     /// Serialises the model in the current format version.
@@ -414,19 +417,4 @@ impl Model {
         }
         Ok(Model { features, head: p.head, config: p.config, report: p.report, score_quantiles: p.score_quantiles, blend: p.blend })
     }
-}
-
-/// `count` evenly spaced quantiles (linear interpolation) of sorted values.
-pub fn quantiles(sorted: &[f64], count: usize) -> Vec<f64> {
-    if sorted.is_empty() {
-        return Vec::new();
-    }
-    (0..count)
-        .map(|i| {
-            let pos = i as f64 / (count - 1) as f64 * (sorted.len() - 1) as f64;
-            let lo = pos.floor() as usize;
-            let hi = (lo + 1).min(sorted.len() - 1);
-            sorted[lo] + (pos - lo as f64) * (sorted[hi] - sorted[lo])
-        })
-        .collect()
 }

@@ -15,6 +15,7 @@ use crate::kernels::{logsumexp, softmax_inplace};
 use crate::model::Model;
 use crate::network::Tape;
 use crate::network::{LevelContext, Network};
+use crate::stats::quantile_linear;
 use crate::relax::{gumbel, noisy_block_from, normal, normalize_blocks, sigmas, temperatures, LEVELS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -440,10 +441,11 @@ impl Model {
             return Err(crate::error::invalid("contamination", "must be strictly between 0 and 1"));
         }
         let q = &self.score_quantiles;
-        let pos = (1.0 - contamination) * (q.len() - 1) as f64;
-        let i = pos.floor() as usize;
-        let frac = pos - i as f64;
-        Ok(if i + 1 < q.len() { q[i] + frac * (q[i + 1] - q[i]) } else { q[i] })
+        let p = 1.0 - contamination;
+        let last = (q.len() - 1) as f64;
+        // where the position lands on the top quantile it is returned as is (no `+ 0 * (q - q)`
+        // term), exactly as released versions did, so an infinite or -0.0 top quantile stays put
+        Ok(if p * last >= last { q[q.len() - 1] } else { quantile_linear(q, p) })
     }
 
     /// Explains one coded row: its score and, per column, its contribution and the value the model
