@@ -7,7 +7,7 @@
 use gnsm_core::baselines::IndepNll;
 use gnsm_core::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split};
 use gnsm_core::encoding::{TableBuilder, DEFAULT_MAX_CATEGORIES};
-use gnsm_core::gmm::DensityHead;
+use gnsm_core::head::DensityHead;
 use gnsm_core::metrics::{auroc, mean_std};
 use gnsm_core::model::Model;
 use gnsm_core::relax::LEVELS;

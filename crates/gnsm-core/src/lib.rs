@@ -11,7 +11,7 @@ pub mod baselines;
 pub mod dataset;
 pub mod encoding;
 pub mod error;
-pub mod gmm;
+pub mod head;
 pub mod kernels;
 pub mod metrics;
 pub mod model;

@@ -11,7 +11,7 @@
 use crate::baselines::IndepNll;
 use crate::encoding::{CodedTable, ColumnVocab, Encoder, TableBuilder};
 use crate::error::{Error, Result};
-use crate::gmm::DensityHead;
+use crate::head::DensityHead;
 use crate::network::{NetConfig, Network};
 use crate::relax::logit_scales;
 use crate::score::FeatureMap;
