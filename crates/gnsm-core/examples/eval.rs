@@ -13,7 +13,7 @@
 //! noise) in gnsm (`--numeric '*'`: every column); IndepNLL and AVF always see every column as
 //! categories.
 
-use gnsm_core::baselines::{Avf, IndepNll};
+use gnsm_core::frequency::{Avf, IndepNll};
 use gnsm_core::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split, LabeledTable, Split};
 use gnsm_core::encoding::{CodedTable, TableBuilder, DEFAULT_MAX_CATEGORIES};
 use gnsm_core::metrics::{auroc, average_precision, mean_std};

@@ -4,7 +4,7 @@
 //!
 //! cargo run --release -p gnsm-core --example explore -- --datasets solar --draws 2 --threads 2
 
-use gnsm_core::baselines::IndepNll;
+use gnsm_core::frequency::IndepNll;
 use gnsm_core::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split};
 use gnsm_core::encoding::{TableBuilder, DEFAULT_MAX_CATEGORIES};
 use gnsm_core::head::DensityHead;

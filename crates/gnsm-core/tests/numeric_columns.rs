@@ -2,7 +2,7 @@
 //! category and a number (or between two numbers) while every value alone is common, the missing
 //! and extreme value policies, explanations of numeric columns, and the format round trip.
 
-use gnsm_core::baselines::IndepNll;
+use gnsm_core::frequency::IndepNll;
 use gnsm_core::encoding::{CodedTable, Encoder, NumericColumn, TableBuilder, NUMERIC_MISSING};
 use gnsm_core::metrics::auroc;
 use gnsm_core::model::Model;

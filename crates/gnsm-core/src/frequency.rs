@@ -1,6 +1,8 @@
-//! Training-free reference detectors on coded rows: the independence (per-column Laplace-smoothed
-//! frequency) negative log-likelihood and Attribute Value Frequency (Koufakis et al., Otey et al.).
-//! A code `>= K_j` (including `UNSEEN`) is a value not seen in training. Both fit on the last
+//! The frequency model stored in every model (`IndepNll`): the negative log-likelihood of a row's
+//! categories under independent, Laplace-smoothed columns. It is the last density-head feature
+//! and one half of the score blend, so it is part of the product, not a baseline; the
+//! training-free AVF baseline that shared its counting lives in the gnsm-eval crate.
+//! A code `>= K_j` (including `UNSEEN`) is a value not seen in training. Counts come from the last
 //! `cards.len()` cells of each row: the categorical part, after any numeric cells.
 
 use crate::encoding::CodedTable;
@@ -8,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Training counts per categorical column and category, ignoring codes outside `0..K_j`; the
 /// columns are the last `cards.len()` cells of each row.
-fn count_codes(train: &CodedTable, cards: &[usize]) -> Vec<Vec<u64>> {
+pub fn count_codes(train: &CodedTable, cards: &[usize]) -> Vec<Vec<u64>> {
     let mut counts: Vec<Vec<u64>> = cards.iter().map(|&k| vec![0; k]).collect();
     let first = train.n_cols.saturating_sub(cards.len());
     for i in 0..train.n_rows {
