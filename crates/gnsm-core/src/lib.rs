@@ -10,13 +10,11 @@
 
 #![forbid(unsafe_code)]
 
-pub mod dataset;
 pub mod encoding;
 pub mod error;
 pub mod frequency;
 pub mod head;
 pub mod kernels;
-pub mod metrics;
 pub mod model;
 pub mod network;
 pub mod optim;

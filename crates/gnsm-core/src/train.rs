@@ -97,7 +97,7 @@ impl Default for TrainConfig {
             // one fixed draw: GMM on norms + denoising losses + IndepNLL beat norms + IndepNLL by
             // 3-11 AUROC points on solar, cmc and chess
             dsm_draws: 1,
-            // semi protocol, seeds 42-43, same networks (examples/explore.rs): census 58.3 -> 64.2,
+            // semi protocol, seeds 42-43, same networks (gnsm-eval examples/explore.rs): census 58.3 -> 64.2,
             // solar 82.2 -> 86.4, chess 70.0 -> 72.4, cmc 61.1 -> 60.4 AUROC: a rare value is
             // one of 41 GMM inputs and gets diluted there, the blend gives it its own weight
             frequency_blend: true,

@@ -4,7 +4,7 @@
 
 use gnsm_core::frequency::IndepNll;
 use gnsm_core::encoding::{CodedTable, TableBuilder, UNSEEN};
-use gnsm_core::metrics::auroc;
+use gnsm_eval::metrics::auroc;
 use gnsm_core::model::Model;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};
 use gnsm_core::Error;

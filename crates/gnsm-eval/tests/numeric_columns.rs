@@ -4,7 +4,7 @@
 
 use gnsm_core::frequency::IndepNll;
 use gnsm_core::encoding::{CodedTable, Encoder, NumericColumn, TableBuilder, NUMERIC_MISSING};
-use gnsm_core::metrics::auroc;
+use gnsm_eval::metrics::auroc;
 use gnsm_core::model::Model;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};
 use rand::{Rng, SeedableRng};

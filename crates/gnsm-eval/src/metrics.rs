@@ -75,7 +75,7 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> f64 {
 }
 
 /// Mean and population standard deviation over runs (one implementation, in the core's stats).
-pub use crate::stats::mean_std;
+pub use gnsm_core::stats::mean_std;
 
 #[cfg(test)]
 mod tests {
