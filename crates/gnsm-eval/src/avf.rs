@@ -2,8 +2,8 @@
 //! quality benchmark, the mean raw training count of a row's values. It is not stored in models
 //! nor used by scoring, so it lives here, counting with the core's `frequency::count_codes`.
 
-use gnsm_core::frequency::count_codes;
 use gnsm_core::encoding::CodedTable;
+use gnsm_core::frequency::count_codes;
 
 /// Attribute Value Frequency: the mean raw training count of a row's values, negated so that
 /// higher = more anomalous.
@@ -35,14 +35,11 @@ mod tests {
     use super::*;
     use gnsm_core::encoding::UNSEEN;
 
-    /// 4 rows x 2 columns; column 0 has K=2 (counts 3,1), column 1 has K=3 (counts 2,1,1).
-    fn table() -> CodedTable {
-        CodedTable { n_rows: 4, n_cols: 2, codes: vec![0, 0, 0, 0, 0, 1, 1, 2] }
-    }
-
     #[test]
     fn test_avf_scores() {
-        let a = Avf::fit(&table(), &[2, 3]);
+        // 4 rows x 2 columns; column 0 has K=2 (counts 3,1), column 1 has K=3 (counts 2,1,1)
+        let table = CodedTable { n_rows: 4, n_cols: 2, codes: vec![0, 0, 0, 0, 0, 1, 1, 2] };
+        let a = Avf::fit(&table, &[2, 3]);
         assert_eq!(a.score(&[0, 0]), -(3.0 + 2.0) / 2.0);
         assert_eq!(a.score(&[1, 2]), -(1.0 + 1.0) / 2.0);
         assert_eq!(a.score(&[UNSEEN, 7]), 0.0);
