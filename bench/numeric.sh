@@ -19,7 +19,7 @@ fi
 rm -rf "$WORK" && mkdir -p "$WORK/splits"
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 "$PY" bench/python/numeric_data.py --out "$WORK/data"
-cargo build --release -q -p gnsm-core --example eval
+cargo build --release -q -p gnsm-eval --example eval
 ./target/release/examples/eval --data-dir "$WORK/data" --datasets breastw,wine --protocol both \
     --threads "$THREADS" --numeric '*' --splits-dir "$WORK/splits" --label "gnsm numeric" \
     --json "$WORK/gnsm.json" | tee "$WORK/gnsm.txt"

@@ -69,10 +69,10 @@ DATA_DIR=$(cd "$DATA_DIR" && pwd)
 say "data $DATA_DIR, data sets $DATASETS, protocol $PROTOCOL, threads $THREADS, scratch $WORK, report -> $OUT"
 
 # --- 1. Rust: the eval example (and bench for the step timing) ------------------------------------
-say "building gnsm-core examples (release)"
+say "building gnsm-eval examples (release)"
 examples=(--example eval)
 ((TORCH)) && examples+=(--example bench)
-cargo build --release -q -p gnsm-core "${examples[@]}"
+cargo build --release -q -p gnsm-eval "${examples[@]}"
 EVAL=$ROOT/target/release/examples/eval
 
 # --- 2. Python venv with pinned requirements -----------------------------------------------------

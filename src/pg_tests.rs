@@ -282,9 +282,9 @@ SELECT ((SELECT sum(ar) FROM r WHERE pos) - n1 * (n1 + 1) / 2.0) / (n1 * n0) FRO
 
 #[pg_test]
 fn test_sql_auroc_matches_core_evaluation_on_real_data() {
-    use gnsm_core::dataset::read_labeled_csv;
+    use gnsm_eval::dataset::read_labeled_csv;
     use gnsm_core::encoding::TableBuilder;
-    use gnsm_core::metrics::auroc;
+    use gnsm_eval::metrics::auroc;
     use gnsm_core::model::Model;
     use gnsm_core::train::{build_pool, Hooks};
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cmc/cmc.csv");

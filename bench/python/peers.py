@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Python peers on gnsm's own splits: PyOD IForest, ECOD, COPOD (one-hot input) and CBRW.
 
-Reads a labelled CSV exactly as gnsm-core's dataset.rs does (header, last column is_anomaly in
+Reads a labelled CSV exactly as gnsm-eval's dataset.rs does (header, last column is_anomaly in
 {0,1,0.0,1.0}, every feature value a string, the empty string an ordinary category, .csv or
 .csv.gz) and the split files written by `eval --splits-dir DIR`
 (`DIR/<dataset>.<protocol>.<seed>.json` = {"fit": [...], "test": [...]}, 0-based data-row
@@ -67,7 +67,7 @@ def metrics(scores, labels):
 
     scores = np.asarray(scores, dtype=np.float64)
     if not np.all(np.isfinite(scores)):
-        # a broken score must never look anomalous (as gnsm-core's metrics treat NaN)
+        # a broken score must never look anomalous (as gnsm-eval's metrics treat NaN)
         scores = np.where(np.isfinite(scores), scores, -np.inf)
         scores = np.where(np.isneginf(scores), np.min(scores[np.isfinite(scores)], initial=0.0) - 1.0, scores)
     return float(roc_auc_score(labels, scores)), float(average_precision_score(labels, scores))

@@ -15,7 +15,7 @@ tau = 20..2, per-level logit scale 0.2..1 as gnsm's TrainConfig default). One ti
 sample batch rows, levels and Gumbel noise, forward, loss, backward, clip_grad_norm_(1.0),
 AdamW (wd 1e-4) and the EMA update, i.e. what gnsm's training loop does per step. Shapes are
 gnsm's TrainConfig defaults: W=256, B=4, batch 512, on the synthetic table of
-crates/gnsm-core/examples/bench.rs (20,000 rows, 6 columns of up to 10 categories, D=60).
+crates/gnsm-eval/examples/bench.rs (20,000 rows, 6 columns of up to 10 categories, D=60).
 The per-column softmaxes are vectorised (padded gather), not a Python loop over columns.
 
 gnsm is timed in the same run with `examples/bench --train-only` (1 and 2 threads), after torch,
@@ -174,7 +174,7 @@ def time_gnsm(bench_bin):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--gnsm-bench", default="target/release/examples/bench", help="gnsm-core's bench example binary ('' = skip)")
+    ap.add_argument("--gnsm-bench", default="target/release/examples/bench", help="gnsm-eval's bench example binary ('' = skip)")
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--threads", default="1,2")

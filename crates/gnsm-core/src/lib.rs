@@ -1,27 +1,28 @@
-//! gnsm-core: Gumbel Noise Score Matching for categorical rows, in pure Rust.
+//! gnsm-core: Gumbel Noise Score Matching for categorical and numeric rows, in pure Rust.
 //!
-//! The pipeline is `encoding` (vocabulary, one-hot logits) -> `relax` (ExpConcrete noise and the
-//! closed-form score target) -> `network` (tab-resnet forward/backward) -> `train` (AdamW, EMA,
-//! validation) -> `score` (score-norm features, denoise step, `gmm` density head) -> `model`
-//! (versioned binary format). `metrics`, `baselines` and `dataset` serve tests and evaluation.
+//! The pipeline is `encoding` (vocabulary, numeric z-scores, one-hot logits) -> `relax`
+//! (ExpConcrete noise and the closed-form score target) -> `network` (tab-resnet forward/backward)
+//! -> `train` (AdamW, EMA, validation) -> `score` (score-norm and denoising-loss features) with
+//! `frequency` (the independent-columns NLL feature) -> `head` (scaler + Gaussian mixture density)
+//! -> `model` (fit pipeline, scoring, explanations, versioned binary format, the SQL layer's
+//! facade). `stats` holds the shared quantile/mean/log-sum-exp helpers. Evaluation code (data
+//! sets, metrics, baselines) lives in the gnsm-eval crate, so the extension does not link it.
 
 #![forbid(unsafe_code)]
 
-pub mod baselines;
-pub mod dataset;
 pub mod encoding;
 pub mod error;
-pub mod gmm;
+pub mod frequency;
+pub mod head;
 pub mod kernels;
-pub mod metrics;
 pub mod model;
 pub mod network;
 pub mod optim;
 pub mod options;
 pub mod relax;
 pub mod score;
+pub mod stats;
 pub mod train;
-mod model_facade;
 
 pub use error::{Error, Result};
 

@@ -2,9 +2,9 @@
 //! visible only in the joint distribution, determinism, the model format's round trip and
 //! corruption handling, and the unseen-value policy.
 
-use gnsm_core::baselines::IndepNll;
+use gnsm_core::frequency::IndepNll;
 use gnsm_core::encoding::{CodedTable, TableBuilder, UNSEEN};
-use gnsm_core::metrics::auroc;
+use gnsm_eval::metrics::auroc;
 use gnsm_core::model::Model;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};
 use gnsm_core::Error;

@@ -1,7 +1,7 @@
 //! Evaluation data: labelled categorical CSV files (optionally gzipped) and the train/val/test
 //! splits of the evaluation protocols.
 
-use crate::error::{invalid, Error, Result};
+use gnsm_core::error::{invalid, Error, Result};
 use flate2::read::MultiGzDecoder;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -2,13 +2,13 @@
 //! same network (score norms, per-row denoising losses, IndepNLL, GMM vs sums), so that head
 //! choices are measured on identical networks. Options as in `eval`.
 //!
-//! cargo run --release -p gnsm-core --example explore -- --datasets solar --draws 2 --threads 2
+//! cargo run --release -p gnsm-eval --example explore -- --datasets solar --draws 2 --threads 2
 
-use gnsm_core::baselines::IndepNll;
-use gnsm_core::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split};
+use gnsm_core::frequency::IndepNll;
+use gnsm_eval::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split};
 use gnsm_core::encoding::{TableBuilder, DEFAULT_MAX_CATEGORIES};
-use gnsm_core::gmm::DensityHead;
-use gnsm_core::metrics::{auroc, mean_std};
+use gnsm_core::head::DensityHead;
+use gnsm_eval::metrics::{auroc, mean_std};
 use gnsm_core::model::Model;
 use gnsm_core::relax::LEVELS;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};

@@ -2,9 +2,9 @@
 //! category and a number (or between two numbers) while every value alone is common, the missing
 //! and extreme value policies, explanations of numeric columns, and the format round trip.
 
-use gnsm_core::baselines::IndepNll;
+use gnsm_core::frequency::IndepNll;
 use gnsm_core::encoding::{CodedTable, Encoder, NumericColumn, TableBuilder, NUMERIC_MISSING};
-use gnsm_core::metrics::auroc;
+use gnsm_eval::metrics::auroc;
 use gnsm_core::model::Model;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};
 use rand::{Rng, SeedableRng};

@@ -1,6 +1,8 @@
-//! Training-free reference detectors on coded rows: the independence (per-column Laplace-smoothed
-//! frequency) negative log-likelihood and Attribute Value Frequency (Koufakis et al., Otey et al.).
-//! A code `>= K_j` (including `UNSEEN`) is a value not seen in training. Both fit on the last
+//! The frequency model stored in every model (`IndepNll`): the negative log-likelihood of a row's
+//! categories under independent, Laplace-smoothed columns. It is the last density-head feature
+//! and one half of the score blend, so it is part of the product, not a baseline; the
+//! training-free AVF baseline that shared its counting lives in the gnsm-eval crate.
+//! A code `>= K_j` (including `UNSEEN`) is a value not seen in training. Counts come from the last
 //! `cards.len()` cells of each row: the categorical part, after any numeric cells.
 
 use crate::encoding::CodedTable;
@@ -8,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Training counts per categorical column and category, ignoring codes outside `0..K_j`; the
 /// columns are the last `cards.len()` cells of each row.
-fn count_codes(train: &CodedTable, cards: &[usize]) -> Vec<Vec<u64>> {
+pub fn count_codes(train: &CodedTable, cards: &[usize]) -> Vec<Vec<u64>> {
     let mut counts: Vec<Vec<u64>> = cards.iter().map(|&k| vec![0; k]).collect();
     let first = train.n_cols.saturating_sub(cards.len());
     for i in 0..train.n_rows {
@@ -66,31 +68,6 @@ impl IndepNll {
     }
 }
 
-/// Attribute Value Frequency: the mean raw training count of a row's values, negated so that
-/// higher = more anomalous.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Avf {
-    counts: Vec<Vec<u64>>,
-}
-
-impl Avf {
-    /// Counts each column's categories (cardinalities `cards`) over the training rows.
-    pub fn fit(train: &CodedTable, cards: &[usize]) -> Avf {
-        Avf { counts: count_codes(train, cards) }
-    }
-
-    /// `-(1/m) sum_j freq_j(x_j)`, an unseen value having frequency 0 (0.0 for zero columns).
-    pub fn score(&self, row: &[u32]) -> f64 {
-        let m = self.counts.len();
-        if m == 0 {
-            return 0.0;
-        }
-        let total: u64 =
-            self.counts.iter().enumerate().map(|(j, col)| row.get(j).and_then(|&c| col.get(c as usize)).copied().unwrap_or(0)).sum();
-        -(total as f64) / m as f64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,14 +104,5 @@ mod tests {
         assert!(common < rare && rare < unseen);
         // a short row counts its missing codes as unseen instead of panicking
         assert_eq!(m.score(&[0]), m.column_nll(0, 0) + m.column_nll(1, UNSEEN));
-    }
-
-    #[test]
-    fn test_avf_scores() {
-        let a = Avf::fit(&table(), &[2, 3]);
-        assert_eq!(a.score(&[0, 0]), -(3.0 + 2.0) / 2.0);
-        assert_eq!(a.score(&[1, 2]), -(1.0 + 1.0) / 2.0);
-        assert_eq!(a.score(&[UNSEEN, 7]), 0.0);
-        assert!(a.score(&[0, 0]) < a.score(&[1, 2]));
     }
 }

@@ -74,16 +74,8 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> f64 {
     ap
 }
 
-/// Mean and population standard deviation (ddof = 0, like numpy's default); NaNs for no input.
-pub fn mean_std(xs: &[f64]) -> (f64, f64) {
-    if xs.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-    (mean, var.sqrt())
-}
+/// Mean and population standard deviation over runs (one implementation, in the core's stats).
+pub use gnsm_core::stats::mean_std;
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,4 @@
-//! A trained model, the training pipeline that makes one, and its versioned binary format.
+//! The versioned binary model format.
 //!
 //! Format: `b"GNSM"` magic, `u16` little-endian format version, `u64` little-endian FNV-1a checksum
 //! of the payload, then the payload: bincode 1.x (fixed-width integers, little-endian) of
@@ -8,85 +8,23 @@
 //! means a new version. Truncated, corrupted or foreign bytes give `Error::CorruptModel`, never a
 //! panic.
 
-use crate::baselines::IndepNll;
-use crate::encoding::{CodedTable, ColumnVocab, Encoder, TableBuilder};
+use super::{Blend, Model};
+use crate::encoding::{ColumnVocab, Encoder};
 use crate::error::{Error, Result};
-use crate::gmm::DensityHead;
+use crate::frequency::IndepNll;
+use crate::head::DensityHead;
 use crate::network::{NetConfig, Network};
 use crate::relax::logit_scales;
 use crate::score::FeatureMap;
-use crate::train::{train_network, Hooks, TrainConfig, TrainReport};
+use crate::train::{TrainConfig, TrainReport};
 use crate::MODEL_FORMAT_VERSION;
 use bincode::Options;
-use ndarray::ArrayView2;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// First bytes of every model.
 pub const MAGIC: &[u8; 4] = b"GNSM";
 /// Header length: magic + version + checksum.
 const HEADER: usize = 4 + 2 + 8;
-/// Number of stored training-score quantiles (0%, 0.1%, ..., 100%).
-pub const N_QUANTILES: usize = 1001;
-
-/// A trained model ready to score.
-#[derive(Debug, Clone)]
-pub struct Model {
-    /// Row -> feature vector (vocabulary, score network, frequency model).
-    pub features: FeatureMap,
-    pub head: DensityHead,
-    pub config: TrainConfig,
-    pub report: TrainReport,
-    /// Sorted quantiles of the training rows' anomaly scores (`N_QUANTILES` points).
-    pub score_quantiles: Vec<f64>,
-    /// How the GMM and IndepNLL scores are combined; None = the GMM alone (format 1-2 models).
-    pub blend: Option<Blend>,
-}
-
-/// Standardisation of the two scores that are summed: (gmm - gmm_mean) / gmm_std +
-/// (indep - indep_mean) / indep_std, both measured on the density head's training rows.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub struct Blend {
-    pub gmm_mean: f64,
-    pub gmm_std: f64,
-    pub indep_mean: f64,
-    pub indep_std: f64,
-}
-
-impl Blend {
-    /// Mean and standard deviation, the latter floored at 1 nat: on a table of a few distinct
-    /// rows every training row has nearly the same log-likelihood, and dividing by that spread
-    /// (1e-9 in a bad-input test) blew scores up to 1e17 and made their order arbitrary.
-    fn moments(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
-        let n = v.clone().count().max(1) as f64;
-        let mean = v.clone().sum::<f64>() / n;
-        let var = v.map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-        (mean, var.sqrt().max(1.0))
-    }
-
-    /// The blend for these GMM scores and IndepNLL values of the same rows.
-    pub fn fit(gmm: &[f64], indep: &[f64]) -> Blend {
-        let (gmm_mean, gmm_std) = Blend::moments(gmm.iter().copied());
-        let (indep_mean, indep_std) = Blend::moments(indep.iter().copied());
-        Blend { gmm_mean, gmm_std, indep_mean, indep_std }
-    }
-
-    /// The combined score.
-    pub fn combine(&self, gmm: f64, indep: f64) -> f64 {
-        (gmm - self.gmm_mean) / self.gmm_std + (indep - self.indep_mean) / self.indep_std
-    }
-
-    /// A row's anomaly score from its GMM score and feature vector (IndepNLL last): blended when
-    /// the model has a blend, else the GMM score alone.
-    pub fn score(blend: Option<&Blend>, gmm: f64, features: &[f64]) -> f64 {
-        match blend {
-            Some(b) => b.combine(gmm, features[features.len() - 1]),
-            None => gmm,
-        }
-    }
-}
 
 /// What format versions 3 and 4 store: version 4 (the current one, `E = Encoder`) added numeric
 /// columns to the encoder, version 3 has a categorical-only one (`E = EncoderV3`). bincode writes
@@ -258,70 +196,6 @@ fn bincode_options(limit: usize) -> impl Options {
 }
 
 impl Model {
-    /// Trains a model on raw rows (values in `names` order; `None` is NULL).
-    pub fn fit<S: AsRef<str>>(
-        names: &[String],
-        rows: &[Vec<Option<S>>],
-        config: &TrainConfig,
-        max_categories: usize,
-        pool: &rayon::ThreadPool,
-        hooks: &mut Hooks,
-    ) -> Result<Model> {
-        let mut builder = TableBuilder::new(names.to_vec(), max_categories);
-        for row in rows {
-            let r: Vec<Option<&str>> = row.iter().map(|v| v.as_ref().map(|s| s.as_ref())).collect();
-            builder.push_row(&r)?;
-        }
-        let (encoder, table) = builder.finish()?;
-        Model::fit_coded(encoder, &table, config, pool, hooks)
-    }
-
-    /// Trains a model on rows already coded by `encoder` (the SQL layer's path).
-    pub fn fit_coded(
-        encoder: Encoder,
-        table: &CodedTable,
-        config: &TrainConfig,
-        pool: &rayon::ThreadPool,
-        hooks: &mut Hooks,
-    ) -> Result<Model> {
-        config.validate()?;
-        let (network, report) = train_network(&encoder, table, config, pool, hooks)?;
-        // the frequency model counts categories; numeric columns are scored from the encoder's stats
-        let frequency = config.frequency_feature.then(|| IndepNll::fit(table, &encoder.block_sizes()));
-        // the density head is fitted on a seeded sample of the training rows
-        let mut rows: Vec<usize> = (0..table.n_rows).collect();
-        if rows.len() > config.max_head_rows {
-            let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x4EAD);
-            rows.shuffle(&mut rng);
-            rows.truncate(config.max_head_rows);
-            rows.sort_unstable();
-        }
-        let fmap = FeatureMap::new(encoder, network, frequency, config.denoise).with_kinds(
-            config.norm_features,
-            config.dsm_draws,
-            logit_scales(config.signal_min, config.signal_max),
-        );
-        let nf = fmap.n_features();
-        let mut feats = Vec::with_capacity(rows.len() * nf);
-        for chunk in rows.chunks(4096) {
-            if (hooks.interrupt)() {
-                return Err(Error::Interrupted);
-            }
-            let refs: Vec<&[u32]> = chunk.iter().map(|&r| table.row(r)).collect();
-            feats.extend(fmap.features(&refs, Some(pool)));
-        }
-        let view = ArrayView2::from_shape((rows.len(), nf), &feats).map_err(|e| Error::Numeric { reason: e.to_string() })?;
-        let head = DensityHead::fit(view, &config.gmm_components, 5, config.seed)?;
-        let gmm: Vec<f64> = feats.chunks_exact(nf).map(|f| head.score(f)).collect();
-        // the IndepNLL feature is the last one when present
-        let blend = (config.frequency_blend && fmap.frequency.is_some())
-            .then(|| Blend::fit(&gmm, &feats.chunks_exact(nf).map(|f| f[nf - 1]).collect::<Vec<_>>()));
-        // the training rows' scores from the GMM values above (not a second pass of the head)
-        let mut scores: Vec<f64> = gmm.iter().zip(feats.chunks_exact(nf)).map(|(&g, f)| Blend::score(blend.as_ref(), g, f)).collect();
-        scores.sort_by(f64::total_cmp);
-        Ok(Model { features: fmap, head, config: config.clone(), report, score_quantiles: quantiles(&scores, N_QUANTILES), blend })
-    }
-
     /// Serialises the model in the current format version.
     pub fn to_bytes(&self) -> Vec<u8> {
         let payload = ModelPayload {
@@ -414,19 +288,4 @@ impl Model {
         }
         Ok(Model { features, head: p.head, config: p.config, report: p.report, score_quantiles: p.score_quantiles, blend: p.blend })
     }
-}
-
-/// `count` evenly spaced quantiles (linear interpolation) of sorted values.
-pub fn quantiles(sorted: &[f64], count: usize) -> Vec<f64> {
-    if sorted.is_empty() {
-        return Vec::new();
-    }
-    (0..count)
-        .map(|i| {
-            let pos = i as f64 / (count - 1) as f64 * (sorted.len() - 1) as f64;
-            let lo = pos.floor() as usize;
-            let hi = (lo + 1).min(sorted.len() - 1);
-            sorted[lo] + (pos - lo as f64) * (sorted[hi] - sorted[lo])
-        })
-        .collect()
 }

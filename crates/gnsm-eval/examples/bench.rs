@@ -1,7 +1,7 @@
 //! Speed benchmark of the core: the machine's own SGEMM peak (measured in the same run), training
 //! throughput and achieved GFLOP/s at 1 and 2 threads, and batch scoring throughput.
 //!
-//! cargo run --release -p gnsm-core --example bench [--features bench-gemm] -- [--json FILE] [--train-only]
+//! cargo run --release -p gnsm-eval --example bench [--features bench-gemm] -- [--json FILE] [--train-only]
 //!
 //! `--train-only` measures just the training step of the default shape (W=256, B=4, batch 512)
 //! at 1 and 2 threads (plus the SGEMM peak it is compared with): no per-shape GEMM lines, no

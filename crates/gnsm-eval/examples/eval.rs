@@ -3,7 +3,7 @@
 //! 42-46) and the unsupervised one (train on all rows, score all rows), for gnsm next to IndepNLL
 //! and AVF on the same splits. Prints a table and optionally writes JSON.
 //!
-//! cargo run --release -p gnsm-core --example eval -- --datasets solar,cmc --threads 2
+//! cargo run --release -p gnsm-eval --example eval -- --datasets solar,cmc --threads 2
 //!
 //! `--splits-dir DIR` writes every split it evaluates to `DIR/<dataset>.<protocol>.<seed>.json`
 //! as `{"fit":[...],"test":[...]}` (0-based data-row indices: fit = the rows handed to the trainer,
@@ -13,10 +13,11 @@
 //! noise) in gnsm (`--numeric '*'`: every column); IndepNLL and AVF always see every column as
 //! categories.
 
-use gnsm_core::baselines::{Avf, IndepNll};
-use gnsm_core::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split, LabeledTable, Split};
+use gnsm_core::frequency::IndepNll;
+use gnsm_eval::avf::Avf;
+use gnsm_eval::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split, LabeledTable, Split};
 use gnsm_core::encoding::{CodedTable, TableBuilder, DEFAULT_MAX_CATEGORIES};
-use gnsm_core::metrics::{auroc, average_precision, mean_std};
+use gnsm_eval::metrics::{auroc, average_precision, mean_std};
 use gnsm_core::model::Model;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};
 use std::path::PathBuf;

@@ -1,0 +1,71 @@
+//! Scoring with a trained model: feature vectors, the blended anomaly score of coded rows and
+//! tables, and a score's place among the training rows' scores (percentile, threshold).
+
+use super::{Blend, Model};
+use crate::encoding::CodedTable;
+use crate::error::{Error, Result};
+use crate::stats::quantile_linear;
+
+impl Model {
+    /// Feature vectors of many coded rows (see `FeatureMap::features`).
+    pub fn features(&self, rows: &[&[u32]], pool: Option<&rayon::ThreadPool>) -> Vec<f64> {
+        self.features.features(rows, pool)
+    }
+
+    /// Anomaly score of a feature vector: -log p_GMM(features), plus the standardised IndepNLL
+    /// when the model blends it (see `Blend`); higher = more anomalous.
+    pub fn score_features(&self, f: &[f64]) -> f64 {
+        Blend::score(self.blend.as_ref(), self.head.score(f), f)
+    }
+
+    /// Anomaly score of one coded row (see `score_features`), higher = more anomalous.
+    pub fn score_codes(&self, codes: &[u32]) -> Result<f64> {
+        self.features.check_codes(codes)?;
+        let f = self.features.feature_pass(&[codes], false).features;
+        Ok(self.score_features(&f))
+    }
+
+    /// Anomaly scores of every row of a coded table (one forward pass set per distinct row).
+    pub fn score_table(&self, table: &CodedTable, pool: Option<&rayon::ThreadPool>) -> Result<Vec<f64>> {
+        if table.n_cols != self.features.encoder.n_cols() {
+            return Err(Error::RowMismatch {
+                reason: format!("{} columns given, the model has {}", table.n_cols, self.features.encoder.n_cols()),
+            });
+        }
+        let rows: Vec<&[u32]> = (0..table.n_rows).map(|i| table.row(i)).collect();
+        let nf = self.features.n_features();
+        let feats = self.features.features(&rows, pool);
+        Ok(feats.chunks_exact(nf).map(|f| self.score_features(f)).collect())
+    }
+
+    /// Percentile (0-100) of a score among the training rows' scores.
+    pub fn percentile(&self, score: f64) -> f64 {
+        let q = &self.score_quantiles;
+        if q.is_empty() || score.is_nan() {
+            return f64::NAN;
+        }
+        if score <= q[0] {
+            return 0.0;
+        }
+        if score >= q[q.len() - 1] {
+            return 100.0;
+        }
+        let i = q.partition_point(|&v| v <= score);
+        let (lo, hi) = (q[i - 1], q[i]);
+        let frac = if hi > lo { (score - lo) / (hi - lo) } else { 0.0 };
+        100.0 * ((i - 1) as f64 + frac) / (q.len() - 1) as f64
+    }
+
+    /// Score above which a share `contamination` of the training rows lies.
+    pub fn threshold(&self, contamination: f64) -> Result<f64> {
+        if !(contamination > 0.0 && contamination < 1.0) {
+            return Err(crate::error::invalid("contamination", "must be strictly between 0 and 1"));
+        }
+        let q = &self.score_quantiles;
+        let p = 1.0 - contamination;
+        let last = (q.len() - 1) as f64;
+        // where the position lands on the top quantile it is returned as is (no `+ 0 * (q - q)`
+        // term), exactly as released versions did, so an infinite or -0.0 top quantile stays put
+        Ok(if p * last >= last { q[q.len() - 1] } else { quantile_linear(q, p) })
+    }
+}
