@@ -38,7 +38,7 @@ SELECT name, version, is_active, source_table, columns, column_types, vocab_size
        pg_size_pretty(octet_length(model)::bigint) AS size
 FROM gnsm.models;
 COMMENT ON VIEW gnsm.model_list IS 'gnsm models without their bytes';
--- Privileges are ordinary grants (README "Privileges"). Nothing is granted to PUBLIC: model bytes
+-- Privileges are ordinary grants (README "Privileges"). No data is granted to PUBLIC: model bytes
 -- hold the source table's values (the vocabulary), so reading them is as sensitive as reading the
 -- table. Scoring needs SELECT on gnsm.models; training, activating and dropping also need
 -- INSERT, UPDATE, DELETE; gnsm.model_list shows metadata without bytes.

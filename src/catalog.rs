@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 
 /// Raises an SPI failure as an internal error naming what was being done.
+#[track_caller]
 pub fn spi_fail(what: &str, e: pgrx::spi::Error) -> ! {
     raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: {what}: {e}"), None, None)
 }
@@ -153,6 +154,7 @@ pub fn active_version(name: &str) -> Option<ModelKey> {
 }
 
 /// Raises "unknown model" with a hint listing how to see models.
+#[track_caller]
 pub fn raise_unknown(name: &str, why: &str) -> ! {
     raise(
         PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,

@@ -5,7 +5,8 @@ use gnsm_core::Error;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
 
-/// Raises an ERROR; never returns.
+/// Raises an ERROR; never returns. `LOCATION` (VERBOSITY verbose) names the caller, not this file.
+#[track_caller]
 pub fn raise(code: PgSqlErrorCode, message: impl Into<String>, detail: Option<String>, hint: Option<&str>) -> ! {
     let mut report = ErrorReport::new(code, message.into(), "gnsm");
     if let Some(d) = detail {
@@ -19,6 +20,7 @@ pub fn raise(code: PgSqlErrorCode, message: impl Into<String>, detail: Option<St
 }
 
 /// Raises a core error with the SQLSTATE that fits its cause; `context` names the model or table.
+#[track_caller]
 pub fn raise_core(err: Error, context: &str) -> ! {
     use PgSqlErrorCode::*;
     let msg = format!("{context}: {err}");
@@ -61,7 +63,11 @@ pub trait OrRaise<T> {
 }
 
 impl<T> OrRaise<T> for Result<T, Error> {
+    #[track_caller]
     fn or_raise(self, context: &str) -> T {
-        self.unwrap_or_else(|e| raise_core(e, context))
+        match self {
+            Ok(v) => v,
+            Err(e) => raise_core(e, context),
+        }
     }
 }

@@ -36,7 +36,9 @@ pub extern "C-unwind" fn _PG_init() {
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
-    include!("pg_tests.rs");
+    include!("pg_tests/common.rs");
+    include!("pg_tests/sql_surface.rs");
+    include!("pg_tests/glue.rs");
 }
 
 /// Hooks the `pgrx-tests` harness calls; required by the test framework.

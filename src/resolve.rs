@@ -52,7 +52,7 @@ pub fn resolve(which: ModelRef, row: &AnyElement) -> Rc<CachedModel> {
                     PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
                     "gnsm_score(row) needs a row of a table to find its model; this row has an anonymous type",
                     None,
-                    Some("name the model: gnsm_score(ROW(...), 'model_name')"),
+                    Some("name the model and pass the row whole, as in WITH r AS (SELECT * FROM orders) SELECT gnsm_score(r, 'orders') FROM r: columns are matched by name, so ROW(...) without names cannot be scored"),
                 );
             }
             match catalog::active_for_relation(relid) {

@@ -14,12 +14,17 @@ pub struct ScoreMemo {
 impl ScoreMemo {
     /// The memoised score of `codes`, or `compute(codes)` (then remembered while there is room).
     pub fn get_or_compute(&self, codes: &[u32], compute: impl FnOnce(&[u32]) -> f64) -> f64 {
+        let cap = gucs::score_cache_rows();
+        if cap == 0 {
+            // disabled: drop what an earlier statement memoised, so the setting holds at once
+            self.scores.borrow_mut().clear();
+            return compute(codes);
+        }
         if let Some(&s) = self.scores.borrow().get(codes) {
             return s;
         }
         let s = compute(codes);
-        let cap = gucs::score_cache_rows();
-        if cap > 0 {
+        {
             let mut scores = self.scores.borrow_mut();
             if scores.len() >= cap {
                 // a full clear keeps the bound strict and costs one re-fill; rows in a scan arrive
@@ -29,5 +34,10 @@ impl ScoreMemo {
             scores.insert(codes.to_vec(), s);
         }
         s
+    }
+
+    /// Rows memoised now.
+    pub fn len(&self) -> usize {
+        self.scores.borrow().len()
     }
 }

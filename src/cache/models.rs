@@ -26,7 +26,7 @@ pub struct CachedModel {
     pub columns: Vec<String>,
     /// `format_type` of each column at training time; empty strings for a bytes model.
     pub column_types: Vec<String>,
-    memo: ScoreMemo,
+    pub memo: ScoreMemo,
 }
 
 impl CachedModel {

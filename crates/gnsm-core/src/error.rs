@@ -30,9 +30,8 @@ impl fmt::Display for Error {
         match self {
             Error::InvalidParam { name, reason } => write!(f, "invalid value for \"{name}\": {reason}"),
             Error::InsufficientData { reason } => write!(f, "cannot train: {reason}"),
-            Error::TooManyCategories { column, distinct, cap } => {
-                write!(f, "column \"{column}\" has {distinct} distinct values, more than the cap of {cap}")
-            }
+            // the builder stops counting at the first value past the cap: say "more than", not a count
+            Error::TooManyCategories { column, cap, .. } => write!(f, "column \"{column}\" has more than {cap} distinct values (the cap)"),
             Error::RowMismatch { reason } => write!(f, "row does not match the model: {reason}"),
             Error::BadNumber { column, value } => write!(f, "numeric column \"{column}\" has the value \"{value}\", which is not a number"),
             Error::CorruptModel { reason } => write!(f, "corrupt or unsupported model: {reason}"),

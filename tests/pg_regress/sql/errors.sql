@@ -20,6 +20,8 @@ SELECT gnsm_train('t_err', ARRAY['a', 'b'], '{"steps": "many"}');
 SELECT gnsm_train('t_err', ARRAY['a', 'b'], '{"learning_rate": 0.1}');
 SELECT gnsm_score(t) FROM t_err t LIMIT 1;
 SELECT gnsm_score(t, 'no_such_model') FROM t_err t LIMIT 1;
+-- a row of a CTE has an anonymous type: the hint shows the form that works
+WITH r AS (SELECT * FROM t_err) SELECT gnsm_score(r) FROM r;
 SELECT gnsm_threshold('no_such_model', 0.01);
 
 -- and their SQLSTATEs

@@ -1,47 +1,6 @@
 // `#[pg_test]`s: every SQL function and its error paths, run inside a throw-away cluster.
 // Error paths are checked by SQLSTATE and by the culprit named in the message.
 
-use pgrx::prelude::*;
-
-/// Tiny, fast training options for tests (about a second per model).
-const FAST: &str = r#"{"width": 16, "depth": 1, "steps": 40, "batch_size": 64, "threads": 1, "seed": 1, "gmm_components": [1, 2], "evals": 2}"#;
-
-/// Runs `sql` and returns "ok" or "SQLSTATE: message" (PL/pgSQL catches the error).
-fn outcome(sql: &str) -> String {
-    Spi::run(
-        "CREATE OR REPLACE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-         BEGIN EXECUTE q; RETURN 'ok';
-         EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$",
-    )
-    .unwrap();
-    Spi::get_one_with_args::<String>("SELECT pg_temp.outcome($1)", &[sql.into()]).unwrap().unwrap()
-}
-
-/// Asserts `sql` fails with `state` and a message containing `needle`.
-fn assert_fails(sql: &str, state: &str, needle: &str) {
-    let got = outcome(sql);
-    assert!(got.starts_with(&format!("{state}: ")) && got.contains(needle), "{sql}\n  expected {state} containing {needle:?}\n  got {got}");
-}
-
-/// A table whose columns depend on each other (b = a's partner, c = f(a, b)), 600 rows, with
-/// 6 planted rows that break the dependency; ids 1..6 are the planted ones.
-fn make_dependent_table(name: &str) {
-    Spi::run(&format!(
-        "CREATE TABLE {name} (id int PRIMARY KEY, a text, b text, c text, planted bool);
-         INSERT INTO {name}
-         SELECT g, 'a' || (g % 6), 'b' || (g % 6), 'c' || ((g % 6) / 2), false FROM generate_series(7, 600) g;
-         INSERT INTO {name} VALUES
-           (1, 'a0', 'b3', 'c0', true), (2, 'a1', 'b4', 'c0', true), (3, 'a2', 'b5', 'c1', true),
-           (4, 'a3', 'b0', 'c1', true), (5, 'a4', 'b1', 'c2', true), (6, 'a5', 'b2', 'c2', true);"
-    ))
-    .unwrap();
-}
-
-/// Trains `name` on its a, b, c columns with the fast options.
-fn train(table: &str) {
-    Spi::run(&format!("SELECT gnsm_train('{table}', ARRAY['a','b','c'], '{FAST}')")).unwrap();
-}
-
 #[pg_test]
 fn test_version_names_every_component() {
     let v = Spi::get_one::<String>("SELECT gnsm_version()").unwrap().unwrap();
@@ -202,7 +161,7 @@ fn test_training_errors_name_the_culprit() {
     assert_fails("SELECT gnsm_train('e1', ARRAY['a', NULL])", "22004", "contains NULL");
     assert_fails("SELECT gnsm_train('e_empty')", "22000", "\"e_empty\" is empty");
     assert_fails("SELECT gnsm_train('e_same')", "22000", "every training row is identical");
-    assert_fails("SELECT gnsm_train('e_ids')", "54000", "column \"a\" has 1001 distinct values");
+    assert_fails("SELECT gnsm_train('e_ids')", "54000", "column \"a\" has more than 1000 distinct values");
     assert_fails("SELECT gnsm_train('e_keys')", "0A000", "no column gnsm can model that is not a key");
     assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"stepz\": 5}')", "22023", "unknown gnsm option \"stepz\"");
     assert_fails("SELECT gnsm_train('e1', ARRAY['a','b'], '{\"steps\": \"many\"}')", "22023", "\"steps\" must be a non-negative integer");
@@ -386,69 +345,3 @@ fn test_scores_do_not_depend_on_the_tables_column_order() {
     assert_eq!(n, Some(600));
 }
 
-#[pg_test]
-fn test_training_reads_every_cursor_batch() {
-    // 25,001 rows = three cursor batches of FETCH_ROWS (10,000); 'last' appears only in the last
-    // row, so the model knows it only if the third batch was read
-    assert_eq!(crate::source::reader::FETCH_ROWS, 10_000);
-    Spi::run(
-        "CREATE TABLE batches (id int, a text, b text);
-         INSERT INTO batches SELECT g, 'a' || (g % 3), 'b' || (g % 2) FROM generate_series(1, 25000) g;
-         INSERT INTO batches VALUES (25001, 'last', 'b0');",
-    )
-    .unwrap();
-    let rows = Spi::get_one::<i64>(&format!("SELECT train_rows FROM gnsm_train('batches', ARRAY['a','b'], '{FAST}')")).unwrap();
-    assert_eq!(rows, Some(25_001));
-    let (source_rows, vocab) =
-        Spi::get_two::<i64, i32>("SELECT (metrics->>'source_rows')::bigint, vocab_sizes[1] FROM gnsm.models WHERE name = 'batches'").unwrap();
-    assert_eq!(source_rows, Some(25_001));
-    // the vocabulary of column a: a0, a1, a2 and 'last' (seen only in the third batch)
-    assert_eq!(vocab, Some(4));
-}
-
-#[pg_test]
-fn test_aggregate_state_is_never_shared_or_reused_by_a_window() {
-    make_dependent_table("agg_w");
-    // two identical calls: with a shared READ_ONLY state the second final call found it emptied
-    let (first, second) = Spi::get_two::<bool, bool>(&format!(
-        "SELECT gnsm_train_agg(s, '{FAST}') IS NOT NULL, gnsm_train_agg(s, '{FAST}') IS NOT NULL
-         FROM (SELECT a, b, c FROM agg_w) s"
-    ))
-    .unwrap();
-    assert_eq!((first, second), (Some(true), Some(true)));
-    // a window frame would call the final function again on the emptied state: refused instead
-    assert_fails(
-        &format!("SELECT gnsm_train_agg(s, '{FAST}') OVER (ORDER BY s.a) FROM (SELECT a, b, c FROM agg_w) s"),
-        "0A000",
-        "does not support use as a window function",
-    );
-}
-
-#[pg_test]
-fn test_a_call_site_follows_the_model_named_in_each_row() {
-    make_dependent_table("per_row");
-    Spi::run(&format!("SELECT gnsm_train('per_row', ARRAY['a','b','c'], '{FAST}')")).unwrap();
-    let other = FAST.replace("\"seed\": 1", "\"seed\": 7").replace('{', "{\"name\": \"per_row_b\", ");
-    Spi::run(&format!("SELECT gnsm_train('per_row', ARRAY['a','b','c'], '{other}')")).unwrap();
-    let wrong = Spi::get_one::<i64>(
-        "WITH s AS (SELECT id, CASE WHEN id % 2 = 0 THEN 'per_row' ELSE 'per_row_b' END AS m, t FROM per_row t)
-         SELECT count(*) FROM s
-         WHERE gnsm_score(s.t, s.m) IS DISTINCT FROM
-               CASE WHEN s.m = 'per_row' THEN gnsm_score(s.t, 'per_row') ELSE gnsm_score(s.t, 'per_row_b') END",
-    )
-    .unwrap();
-    assert_eq!(wrong, Some(0));
-}
-
-#[pg_test]
-fn test_model_cache_evicts_the_least_recently_used() {
-    use crate::cache::models::LruMap;
-    let mut cache: LruMap<&str, u32> = LruMap::new(2);
-    cache.insert("a", 1);
-    cache.insert("b", 2);
-    assert_eq!(cache.get(&"a").as_deref(), Some(&1)); // "a" is now the most recently used
-    cache.insert("c", 3);
-    assert!(cache.contains(&"a") && cache.contains(&"c"), "the recently used entry and the new one stay");
-    assert!(!cache.contains(&"b"), "the least recently used entry is evicted (FIFO would evict \"a\")");
-    assert_eq!(crate::cache::models::MAX_CACHED_MODELS, 16);
-}

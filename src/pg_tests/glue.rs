@@ -1,0 +1,122 @@
+// `#[pg_test]`s of the glue's own machinery: cursor batches, aggregate state, call sites, the
+// model cache and memo, privileges and hints.
+
+#[pg_test]
+fn test_training_reads_every_cursor_batch() {
+    // 25,001 rows = three cursor batches of FETCH_ROWS (10,000); 'last' appears only in the last
+    // row, so the model knows it only if the third batch was read
+    assert_eq!(crate::source::reader::FETCH_ROWS, 10_000);
+    Spi::run(
+        "CREATE TABLE batches (id int, a text, b text);
+         INSERT INTO batches SELECT g, 'a' || (g % 3), 'b' || (g % 2) FROM generate_series(1, 25000) g;
+         INSERT INTO batches VALUES (25001, 'last', 'b0');",
+    )
+    .unwrap();
+    let rows = Spi::get_one::<i64>(&format!("SELECT train_rows FROM gnsm_train('batches', ARRAY['a','b'], '{FAST}')")).unwrap();
+    assert_eq!(rows, Some(25_001));
+    let (source_rows, vocab) =
+        Spi::get_two::<i64, i32>("SELECT (metrics->>'source_rows')::bigint, vocab_sizes[1] FROM gnsm.models WHERE name = 'batches'").unwrap();
+    assert_eq!(source_rows, Some(25_001));
+    // the vocabulary of column a: a0, a1, a2 and 'last' (seen only in the third batch)
+    assert_eq!(vocab, Some(4));
+}
+
+#[pg_test]
+fn test_aggregate_state_is_never_shared_or_reused_by_a_window() {
+    make_dependent_table("agg_w");
+    // two identical calls: with a shared READ_ONLY state the second final call found it emptied
+    let (first, second) = Spi::get_two::<bool, bool>(&format!(
+        "SELECT gnsm_train_agg(s, '{FAST}') IS NOT NULL, gnsm_train_agg(s, '{FAST}') IS NOT NULL
+         FROM (SELECT a, b, c FROM agg_w) s"
+    ))
+    .unwrap();
+    assert_eq!((first, second), (Some(true), Some(true)));
+    // a window frame would call the final function again on the emptied state: refused instead
+    assert_fails(
+        &format!("SELECT gnsm_train_agg(s, '{FAST}') OVER (ORDER BY s.a) FROM (SELECT a, b, c FROM agg_w) s"),
+        "0A000",
+        "does not support use as a window function",
+    );
+}
+
+#[pg_test]
+fn test_a_call_site_follows_the_model_named_in_each_row() {
+    make_dependent_table("per_row");
+    Spi::run(&format!("SELECT gnsm_train('per_row', ARRAY['a','b','c'], '{FAST}')")).unwrap();
+    let other = FAST.replace("\"seed\": 1", "\"seed\": 7").replace('{', "{\"name\": \"per_row_b\", ");
+    Spi::run(&format!("SELECT gnsm_train('per_row', ARRAY['a','b','c'], '{other}')")).unwrap();
+    let wrong = Spi::get_one::<i64>(
+        "WITH s AS (SELECT id, CASE WHEN id % 2 = 0 THEN 'per_row' ELSE 'per_row_b' END AS m, t FROM per_row t)
+         SELECT count(*) FROM s
+         WHERE gnsm_score(s.t, s.m) IS DISTINCT FROM
+               CASE WHEN s.m = 'per_row' THEN gnsm_score(s.t, 'per_row') ELSE gnsm_score(s.t, 'per_row_b') END",
+    )
+    .unwrap();
+    assert_eq!(wrong, Some(0));
+}
+
+#[pg_test]
+fn test_model_cache_evicts_the_least_recently_used() {
+    use crate::cache::models::LruMap;
+    let mut cache: LruMap<&str, u32> = LruMap::new(2);
+    cache.insert("a", 1);
+    cache.insert("b", 2);
+    assert_eq!(cache.get(&"a").as_deref(), Some(&1)); // "a" is now the most recently used
+    cache.insert("c", 3);
+    assert!(cache.contains(&"a") && cache.contains(&"c"), "the recently used entry and the new one stay");
+    assert!(!cache.contains(&"b"), "the least recently used entry is evicted (FIFO would evict \"a\")");
+    assert_eq!(crate::cache::models::MAX_CACHED_MODELS, 16);
+}
+
+#[pg_test]
+fn test_privileges_are_as_the_readme_states() {
+    Spi::run("CREATE ROLE gnsm_stranger").unwrap();
+    let check = |sql: &str| Spi::get_one::<bool>(sql).unwrap().unwrap();
+    assert!(check("SELECT has_schema_privilege('gnsm_stranger', 'gnsm', 'USAGE')"), "PUBLIC keeps USAGE on the schema");
+    assert!(check("SELECT has_function_privilege('gnsm_stranger', 'gnsm_score(anyelement)', 'EXECUTE')"), "default EXECUTE");
+    assert!(check("SELECT has_function_privilege('gnsm_stranger', 'gnsm_train(regclass, text[], jsonb)', 'EXECUTE')"));
+    for table in ["gnsm.models", "gnsm.model_list"] {
+        for privilege in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
+            assert!(!check(&format!("SELECT has_table_privilege('gnsm_stranger', '{table}', '{privilege}')")), "{privilege} on {table}");
+        }
+    }
+    let definers = Spi::get_one::<i64>(
+        "SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+         JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'gnsm' WHERE p.prosecdef",
+    )
+    .unwrap();
+    assert_eq!(definers, Some(0), "nothing is SECURITY DEFINER");
+}
+
+#[pg_test]
+fn test_score_cache_rows_zero_disables_the_memo_at_once() {
+    make_dependent_table("memo_t");
+    train("memo_t");
+    let memo_rows = || {
+        let key = crate::catalog::active_version("memo_t").unwrap();
+        crate::cache::get(&key).memo.len()
+    };
+    Spi::run("SELECT sum(gnsm_score(t)) FROM memo_t t").unwrap();
+    assert!(memo_rows() > 0, "the memo fills by default");
+    Spi::run("SET LOCAL gnsm.score_cache_rows = 0").unwrap();
+    let with = Spi::get_one::<f64>("SELECT sum(gnsm_score(t)) FROM memo_t t").unwrap();
+    assert_eq!(memo_rows(), 0, "0 disables the memo for a model cached before");
+    Spi::run("RESET gnsm.score_cache_rows").unwrap();
+    let again = Spi::get_one::<f64>("SELECT sum(gnsm_score(t)) FROM memo_t t").unwrap();
+    assert_eq!(with, again, "the memo never changes a score");
+}
+
+#[pg_test]
+fn test_anonymous_rows_get_a_hint_that_works() {
+    make_dependent_table("cte_t");
+    train("cte_t");
+    assert_fails("WITH r AS (SELECT * FROM cte_t) SELECT gnsm_score(r) FROM r", "42704", "anonymous type");
+    // what the hint proposes
+    let n = Spi::get_one::<i64>("WITH r AS (SELECT * FROM cte_t) SELECT count(gnsm_score(r, 'cte_t')) FROM r").unwrap();
+    assert_eq!(n, Some(600));
+    let same = Spi::get_one::<bool>(
+        "WITH r AS (SELECT * FROM cte_t) SELECT bool_and(gnsm_score(r, 'cte_t') = gnsm_score(t)) FROM r JOIN cte_t t USING (id)",
+    )
+    .unwrap();
+    assert_eq!(same, Some(true));
+}
