@@ -1,6 +1,6 @@
 -- gnsm 0.2.0 -> 0.3.0: gnsm_train_agg declares FINALFUNC_MODIFY = READ_WRITE (its final function
--- takes the collected rows out of the state: with the old READ_ONLY default a window frame or two
--- identical aggregate calls shared one state and trained on fragments or nothing), and every
+-- takes the collected rows out of the state: with the old READ_ONLY default later window frames
+-- trained on the emptied state's fragments), and every
 -- object gets a COMMENT. Append-only; tests/shell/upgrade.sh checks that an upgraded install
 -- equals a fresh one.
 \echo Use "ALTER EXTENSION gnsm UPDATE TO '0.3.0'" to load this file. \quit

@@ -3,9 +3,9 @@
 //! bytes, scored with `gnsm_score_bytes(row, model)`. Names and signatures: ADR 002.
 //!
 //! The final function takes the collected rows out of the state to train on them, so both forms
-//! declare `FINALFUNC_MODIFY = READ_WRITE`: Postgres then never shares one state between two
-//! identical aggregate calls and refuses the aggregate as a window function (a window frame would
-//! otherwise call the final function again on the emptied state and train on fragments).
+//! declare `FINALFUNC_MODIFY = READ_WRITE`: Postgres then never shares the state and refuses the
+//! aggregate as a window function (a window frame would otherwise call the final function again on
+//! the emptied state and train on fragments).
 
 use crate::errors::{raise, OrRaise};
 use crate::fit::fit_with_progress;

@@ -24,7 +24,7 @@ fn test_training_reads_every_cursor_batch() {
 #[pg_test]
 fn test_aggregate_state_is_never_shared_or_reused_by_a_window() {
     make_dependent_table("agg_w");
-    // two identical calls: with a shared READ_ONLY state the second final call found it emptied
+    // two identical calls in one query both return a model (Postgres evaluates identical calls once)
     let (first, second) = Spi::get_two::<bool, bool>(&format!(
         "SELECT gnsm_train_agg(s, '{FAST}') IS NOT NULL, gnsm_train_agg(s, '{FAST}') IS NOT NULL
          FROM (SELECT a, b, c FROM agg_w) s"

@@ -1,6 +1,7 @@
 -- gnsm_train_agg's final function takes the collected rows out of its state, so the aggregate is
--- FINALFUNC_MODIFY = READ_WRITE: identical calls get a state each, and a window frame is refused
--- (under READ_ONLY a later frame started from the emptied state and trained on a fragment).
+-- FINALFUNC_MODIFY = READ_WRITE, and a window frame is refused (under READ_ONLY a later frame
+-- started from the emptied state and trained on a fragment: checked, it then failed with
+-- "every training row is identical" on this table).
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS gnsm;
 CREATE TABLE agg_rows AS
@@ -10,7 +11,7 @@ SELECT p.proname, a.aggfinalmodify
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
 WHERE p.proname = 'gnsm_train_agg' ORDER BY p.pronargs;
 
--- two identical calls in one query: both train (the second used to find the state emptied: NULL)
+-- two identical calls in one query: both return a model
 WITH m AS (
     SELECT gnsm_train_agg(s, '{"width": 16, "depth": 1, "steps": 20, "threads": 1, "seed": 3}') AS first,
            gnsm_train_agg(s, '{"width": 16, "depth": 1, "steps": 20, "threads": 1, "seed": 3}') AS second
