@@ -42,7 +42,7 @@ FROM (SELECT channel, country, currency, payment FROM orders) s JOIN channel_mod
 ORDER BY 5 DESC LIMIT 3;
 
 -- gnsm_retrain, gnsm_activate, gnsm_drop
-SELECT * FROM gnsm_retrain('orders_payments', '{"keep_versions": 2}');
+SELECT * FROM gnsm_retrain('orders_payments', '{"keep_versions": 2, "activate": "always"}');
 SELECT gnsm_activate('orders_payments', 1);
 SELECT name, version, is_active FROM gnsm.model_list WHERE name = 'orders_payments' ORDER BY version;
 SELECT gnsm_drop('orders_payments');

@@ -50,3 +50,42 @@ ensure_cargo_fuzz() {
         cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
     fi
 }
+
+# The test tiers install debug builds of gnsm into the system PostgreSQL directories (pgrx installs
+# nowhere else), where a running user cluster may have loaded the release build. keep_installed_gnsm
+# renames the installed files aside in their own directories (a rename keeps the inode that running
+# backends mapped, and a dot name is invisible to PostgreSQL); restore_installed_gnsm removes what
+# the tests installed and renames the kept files back, leaving the installation as it was
+# (including "no gnsm at all"). A run killed in between is healed by the next one's keep step.
+GNSM_KEPT_PREFIX=".kept-by-gnsm-tests."
+installed_gnsm_files() {
+    local lib ext
+    lib="$("$PG_CONFIG" --pkglibdir)"; ext="$("$PG_CONFIG" --sharedir)/extension"
+    ls -d "$lib"/gnsm.so "$ext"/gnsm.control "$ext"/gnsm--*.sql 2>/dev/null || true
+}
+kept_gnsm_files() {
+    local lib ext
+    lib="$("$PG_CONFIG" --pkglibdir)"; ext="$("$PG_CONFIG" --sharedir)/extension"
+    ls -d "$lib/$GNSM_KEPT_PREFIX"* "$ext/$GNSM_KEPT_PREFIX"* 2>/dev/null || true
+}
+# installed_gnsm_fingerprint: one checksum over the installed gnsm files and their names.
+installed_gnsm_fingerprint() {
+    local f out=""
+    for f in $(installed_gnsm_files); do out+="$(basename "$f") $(sha256sum <"$f" | cut -c1-16)\n"; done
+    printf '%b' "${out:-none}" | sha256sum | cut -c1-16
+}
+GNSM_KEEPING=0
+keep_installed_gnsm() {
+    local f
+    # an earlier run was killed between the two steps: put its kept files back first
+    if [ -n "$(kept_gnsm_files)" ]; then GNSM_KEEPING=1; restore_installed_gnsm; fi
+    for f in $(installed_gnsm_files); do mv "$f" "$(dirname "$f")/$GNSM_KEPT_PREFIX$(basename "$f")"; done
+    GNSM_KEEPING=1
+}
+restore_installed_gnsm() {
+    local f
+    [ "$GNSM_KEEPING" = 1 ] || return 0   # once only: a second call must not delete the restored files
+    GNSM_KEEPING=0
+    for f in $(installed_gnsm_files); do rm -f "$f"; done
+    for f in $(kept_gnsm_files); do mv "$f" "$(dirname "$f")/$(basename "$f" | sed "s/^$GNSM_KEPT_PREFIX//")"; done
+}

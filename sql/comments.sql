@@ -2,7 +2,7 @@
 -- Installed at the end of the install script (finalize); the upgrade script that introduced them
 -- (gnsm--0.2.0--0.3.0.sql) repeats these statements, so upgraded and fresh installs agree.
 COMMENT ON FUNCTION gnsm_train(regclass, text[], jsonb) IS
-    'trains a gnsm model on the columns of a table (NULL: every column gnsm can model) and stores it as a new version; the options jsonb (width, depth, steps, seed, name, activate, ...) is described in the README under gnsm_train(table, columns, options)';
+    'trains a gnsm model on the columns of a table (NULL: every column gnsm can model) and stores it as a new version; SELECT * FROM gnsm_options() lists the keys of the options jsonb';
 COMMENT ON FUNCTION gnsm_retrain(text, jsonb) IS
     'retrains a model on its source table''s current rows with its stored columns and options (overridden by the jsonb), as a new version';
 COMMENT ON FUNCTION gnsm_score(anyelement) IS
@@ -25,6 +25,8 @@ COMMENT ON FUNCTION gnsm_schedule_retrain(text, text, jsonb) IS
     'schedules gnsm_retrain(model, options) with pg_cron (cron syntax); returns the pg_cron job id';
 COMMENT ON FUNCTION gnsm_unschedule_retrain(text) IS
     'removes a model''s pg_cron retraining schedule; false when it had none';
+COMMENT ON FUNCTION gnsm_options() IS
+    'every training option key with its default and meaning (for gnsm_train, gnsm_retrain and gnsm_train_agg)';
 COMMENT ON FUNCTION gnsm_version() IS
     'gnsm, core and model-format versions and the SIMD features in use, for bug reports';
 COMMENT ON AGGREGATE gnsm_train_agg(anyelement) IS

@@ -1,6 +1,8 @@
 -- gnsm 0.2.0 -> 0.3.0: gnsm_train_agg declares FINALFUNC_MODIFY = READ_WRITE (its final function
 -- takes the collected rows out of the state: with the old READ_ONLY default later window frames
--- trained on the emptied state's fragments), and every
+-- trained on the emptied state's fragments), the scoring functions get COSTs that reflect their
+-- measured per-row cost (so the planner runs them in parallel on big tables), gnsm_options()
+-- lists the training options, and every
 -- object gets a COMMENT. Append-only; tests/shell/upgrade.sh checks that an upgraded install
 -- equals a fresh one.
 \echo Use "ALTER EXTENSION gnsm UPDATE TO '0.3.0'" to load this file. \quit
@@ -26,8 +28,23 @@ CREATE OR REPLACE AGGREGATE gnsm_train_agg (
 	FINALFUNC_MODIFY = READ_WRITE
 );
 
+ALTER FUNCTION gnsm_score(anyelement) COST 10000;
+ALTER FUNCTION gnsm_score(anyelement, text) COST 10000;
+ALTER FUNCTION gnsm_score_bytes(anyelement, bytea) COST 10000;
+ALTER FUNCTION gnsm_score_percentile(anyelement, text) COST 10000;
+ALTER FUNCTION gnsm_explain(anyelement, text) COST 100000;
+
+CREATE  FUNCTION "gnsm_options"() RETURNS TABLE (
+	"key" TEXT,
+	"default_value" jsonb,
+	"meaning" TEXT
+)
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'gnsm_options_wrapper';
+
 COMMENT ON FUNCTION gnsm_train(regclass, text[], jsonb) IS
-    'trains a gnsm model on the columns of a table (NULL: every column gnsm can model) and stores it as a new version; the options jsonb (width, depth, steps, seed, name, activate, ...) is described in the README under gnsm_train(table, columns, options)';
+    'trains a gnsm model on the columns of a table (NULL: every column gnsm can model) and stores it as a new version; SELECT * FROM gnsm_options() lists the keys of the options jsonb';
 COMMENT ON FUNCTION gnsm_retrain(text, jsonb) IS
     'retrains a model on its source table''s current rows with its stored columns and options (overridden by the jsonb), as a new version';
 COMMENT ON FUNCTION gnsm_score(anyelement) IS
@@ -50,6 +67,8 @@ COMMENT ON FUNCTION gnsm_schedule_retrain(text, text, jsonb) IS
     'schedules gnsm_retrain(model, options) with pg_cron (cron syntax); returns the pg_cron job id';
 COMMENT ON FUNCTION gnsm_unschedule_retrain(text) IS
     'removes a model''s pg_cron retraining schedule; false when it had none';
+COMMENT ON FUNCTION gnsm_options() IS
+    'every training option key with its default and meaning (for gnsm_train, gnsm_retrain and gnsm_train_agg)';
 COMMENT ON FUNCTION gnsm_version() IS
     'gnsm, core and model-format versions and the SIMD features in use, for bug reports';
 COMMENT ON AGGREGATE gnsm_train_agg(anyelement) IS

@@ -26,7 +26,7 @@ pub fn raise_core(err: Error, context: &str) -> ! {
     let msg = format!("{context}: {err}");
     match err {
         Error::InvalidParam { .. } => {
-            raise(ERRCODE_INVALID_PARAMETER_VALUE, msg, None, Some("see the options table in the README for valid ranges"))
+            raise(ERRCODE_INVALID_PARAMETER_VALUE, msg, None, Some("SELECT * FROM gnsm_options() lists every option with its default and meaning"))
         }
         Error::InsufficientData { .. } => raise(
             ERRCODE_DATA_EXCEPTION,

@@ -41,9 +41,30 @@ fn serve_interrupts() -> bool {
     false
 }
 
+/// Times each training row is seen above which a NOTICE says the step budget, not the table, sets
+/// the training time: 100 epochs (a 2-row input under the defaults sees each row 256,000 times).
+const EPOCHS_WORTH_A_NOTICE: usize = 100;
+
+/// Says in a NOTICE when a small input trains for as long as a large one would: the step budget
+/// (`steps` x `batch_size` rows) does not shrink with the row count, and neither does the network.
+fn warn_if_tiny(n_rows: usize, opts: &TrainOptions, label: &str) {
+    let c = &opts.config;
+    let seen = c.steps.saturating_mul(c.batch_size);
+    if n_rows > 0 && n_rows < c.batch_size && seen / n_rows > EPOCHS_WORTH_A_NOTICE {
+        notice!(
+            "gnsm: training \"{label}\" on only {n_rows} rows still runs {} steps of {} rows (each row about {} times, up to {} s) into a full-size network; pass a smaller \"steps\" for a quicker fit",
+            c.steps,
+            c.batch_size,
+            seen / n_rows,
+            c.max_seconds
+        );
+    }
+}
+
 /// Trains a model on coded rows with progress NOTICEs and clean cancellation; never returns a
 /// partial model (a cancel raises the backend's own cancel/timeout ERROR).
 pub fn fit_with_progress(encoder: Encoder, table: &CodedTable, opts: &TrainOptions, label: &str) -> Model {
+    warn_if_tiny(table.n_rows, opts, label);
     let pool = build_pool(opts.config.threads);
     let interval = gucs::progress_interval();
     let mut last_report = 0.0f64;

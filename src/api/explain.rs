@@ -7,8 +7,9 @@ use pgrx::prelude::*;
 use pgrx::AnyElement;
 
 /// One row per model column: its value, how much it adds to the anomaly score, its share of the
-/// score network's signal, and the value the model finds most likely in its place.
-#[pg_extern(stable, parallel_safe)]
+/// score network's signal, and the value the model finds most likely in its place. COST: it scores
+/// the row once per candidate value of each column, tens of times a `gnsm_score` call.
+#[pg_extern(stable, parallel_safe, cost = 100000)]
 fn gnsm_explain(
     row: Option<AnyElement>,
     model: default!(Option<&str>, "NULL"),

@@ -137,6 +137,10 @@ pub fn retrain_plan(model: &str, overrides: Option<serde_json::Value>) -> (catal
         serde_json::Value::Object(m) => m.clone(),
         _ => serde_json::Map::new(),
     };
+    // activation is a decision about this retrain, not a property of the model: a retrain (often
+    // unattended, from pg_cron) replaces the active version only when it validates no worse,
+    // unless the caller says otherwise (ADR 009)
+    merged.insert("activate".into(), serde_json::Value::String("if_better".into()));
     match overrides {
         Some(serde_json::Value::Object(over)) => merged.extend(over),
         None | Some(serde_json::Value::Null) => {}

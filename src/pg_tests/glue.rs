@@ -120,3 +120,53 @@ fn test_anonymous_rows_get_a_hint_that_works() {
     .unwrap();
     assert_eq!(same, Some(true));
 }
+
+#[pg_test]
+fn test_retrain_keeps_the_better_active_version_by_default() {
+    make_dependent_table("safe_rt");
+    // a well-trained version 1 (trained with activate "always", stored in its options)
+    let good = FAST.replace("\"steps\": 40", "\"steps\": 200");
+    Spi::run(&format!("SELECT gnsm_train('safe_rt', ARRAY['a','b','c'], '{good}')")).unwrap();
+    // a retrain cut short validates worse: stored as version 2, not activated
+    let (version, active) = Spi::get_two::<i32, bool>("SELECT version, active FROM gnsm_retrain('safe_rt', '{\"steps\": 1}')").unwrap();
+    assert_eq!((version, active), (Some(2), Some(false)));
+    let losses = Spi::get_two::<f64, f64>(
+        "SELECT max(val_loss) FILTER (WHERE version = 2)::float8, max(val_loss) FILTER (WHERE version = 1)::float8 FROM gnsm.model_list WHERE name = 'safe_rt'",
+    )
+    .unwrap();
+    assert!(losses.0.unwrap() > losses.1.unwrap(), "the cut-short retrain validates worse: {losses:?}");
+    assert_eq!(Spi::get_one::<i32>("SELECT version FROM gnsm.models WHERE name = 'safe_rt' AND is_active").unwrap(), Some(1));
+    // the caller can still ask for it
+    let active = Spi::get_one::<bool>("SELECT active FROM gnsm_retrain('safe_rt', '{\"steps\": 1, \"activate\": \"always\"}')").unwrap();
+    assert_eq!(active, Some(true));
+}
+
+#[pg_test]
+fn test_score_cost_lets_the_planner_choose_a_parallel_plan() {
+    // about 11 MB: above min_parallel_table_scan_size (8 MB), default planner settings otherwise
+    Spi::run(
+        "CREATE TABLE cost_big AS SELECT g AS id, 'a' || (g % 7) AS a, 'b' || (g % 5) AS b, repeat('x', 20) AS pad
+         FROM generate_series(1, 200000) g; ANALYZE cost_big; SET LOCAL max_parallel_workers_per_gather = 2",
+    )
+    .unwrap();
+    let plan = |sql: &str| {
+        Spi::connect(|c| {
+            let mut out = String::new();
+            for r in c.select(&format!("EXPLAIN (COSTS OFF) {sql}"), None, &[])? {
+                out.push_str(&r.get::<String>(1)?.unwrap_or_default());
+                out.push('\n');
+            }
+            Ok::<_, pgrx::spi::Error>(out)
+        })
+        .unwrap()
+    };
+    let query = "SELECT id, gnsm_score(t, 'm') FROM cost_big t";
+    let with_cost = plan(query);
+    assert!(with_cost.contains("Gather"), "COST 10000: a parallel plan\n{with_cost}");
+    // the same query under the default COST 1 the functions had before stays serial
+    Spi::run("ALTER FUNCTION gnsm_score(anyelement, text) COST 1").unwrap();
+    let cheap = plan(query);
+    assert!(!cheap.contains("Gather"), "COST 1: serial\n{cheap}");
+    let cost = Spi::get_one::<f32>("SELECT procost FROM pg_proc WHERE oid = 'gnsm_score(anyelement)'::regprocedure").unwrap();
+    assert_eq!(cost, Some(10000.0));
+}

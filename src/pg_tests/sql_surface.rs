@@ -292,7 +292,7 @@ fn test_retrain_reuses_columns_and_options_and_prunes_old_versions() {
     assert_eq!(cols.unwrap(), vec!["a", "b", "c"]);
     assert_eq!(width, Some(16));
     // overrides apply; keep_versions = 2 drops version 1
-    Spi::run(r#"SELECT gnsm_retrain('dep8', '{"keep_versions": 2, "seed": 5}')"#).unwrap();
+    Spi::run(r#"SELECT gnsm_retrain('dep8', '{"keep_versions": 2, "seed": 5, "activate": "always"}')"#).unwrap();
     let versions = Spi::get_one::<Vec<i32>>("SELECT array_agg(version ORDER BY version) FROM gnsm.models WHERE name = 'dep8'").unwrap().unwrap();
     assert_eq!(versions, vec![2, 3]);
     // if_better keeps the active version when the new one validates worse (never better than itself: equal passes)

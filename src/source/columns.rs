@@ -182,18 +182,21 @@ pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>, kinds
             out
         }
         None => {
-            let picked: Vec<SourceColumn> = attrs
-                .iter()
-                .filter(|(_, _, _, key)| !key)
-                .filter_map(|(n, t, m, _)| {
-                    kind_of(n, *t, *m, &display, kinds).map(|numeric| SourceColumn {
-                        name: n.clone(),
-                        typoid: *t,
-                        type_name: type_name(*t, *m),
-                        numeric,
-                    })
-                })
-                .collect();
+            // every column the default choice leaves out gets a NOTICE saying why
+            let mut picked: Vec<SourceColumn> = Vec::new();
+            for (n, t, m, key) in &attrs {
+                if *key {
+                    notice!("gnsm: column \"{n}\" left out: it is a one-column key (name it in the column list to model it)");
+                    continue;
+                }
+                match kind_of(n, *t, *m, &display, kinds) {
+                    Some(numeric) => picked.push(SourceColumn { name: n.clone(), typoid: *t, type_name: type_name(*t, *m), numeric }),
+                    None => notice!(
+                        "gnsm: column \"{n}\" left out: gnsm does not model type {} (cast it to text in a view to use it)",
+                        type_name(*t, *m)
+                    ),
+                }
+            }
             if picked.is_empty() {
                 raise(
                     PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,

@@ -18,7 +18,7 @@ PGOPTIONS="-c client_min_messages=warning" "$PGBENCH" -n -c 4 -j 2 -T 8 -f "$wor
 bench=$!
 for seed in 2 3 4; do
     sleep 1.5
-    psql_q -d gnsm_concurrency -c "SELECT count(*) FROM gnsm_retrain('events', '{\"seed\": $seed}')" >/dev/null
+    psql_q -d gnsm_concurrency -c "SELECT count(*) FROM gnsm_retrain('events', '{\"seed\": $seed, \"activate\": \"always\"}')" >/dev/null
 done
 rc=0
 wait $bench || rc=$?

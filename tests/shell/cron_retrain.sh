@@ -30,8 +30,10 @@ case "$other" in
     *) echo "cron_retrain: from a database without pg_cron expected 0A000 with the command to run, got: $other"; exit 1 ;;
 esac
 psql_q -d postgres -c "DROP DATABASE gnsm_cron_other"
-job=$(psql_q -d postgres -c "SELECT gnsm_schedule_retrain('cron_events', '* * * * *', '{\"steps\": 10}')")
-again=$(psql_q -d postgres -c "SELECT gnsm_schedule_retrain('cron_events', '* * * * *', '{\"steps\": 10}')")
+# (a scheduled retrain activates only if it validates no worse, ADR 009; this test is about the
+# schedule, so it asks for activation)
+job=$(psql_q -d postgres -c "SELECT gnsm_schedule_retrain('cron_events', '* * * * *', '{\"steps\": 10, \"activate\": \"always\"}')")
+again=$(psql_q -d postgres -c "SELECT gnsm_schedule_retrain('cron_events', '* * * * *', '{\"steps\": 10, \"activate\": \"always\"}')")
 [ "$job" = "$again" ] || { echo "cron_retrain: scheduling twice made two jobs ($job, $again)"; exit 1; }
 state=""
 for _ in $(seq 1 90); do

@@ -1,0 +1,78 @@
+//! The options reference that `gnsm_options()` returns: every key with its default and meaning,
+//! so error hints can point at something installed rather than at the README.
+
+use super::{parse, to_json, VALID_KEYS};
+use serde_json::Value;
+
+/// One option: its key, its default (JSON; null where the default depends on the call) and what
+/// it means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionDoc {
+    pub key: &'static str,
+    pub default: Value,
+    pub meaning: &'static str,
+}
+
+/// What each key means, in `VALID_KEYS` order (the README's options table says the same).
+const MEANINGS: &[(&str, &str)] = &[
+    ("name", "model name; default: the table's name (gnsm_train) or \"aggregate\" (gnsm_train_agg)"),
+    ("activate", "\"always\", \"if_better\" (only if the validation loss is no worse than the active version's) or \"never\"; gnsm_retrain defaults to \"if_better\""),
+    ("keep_versions", "after storing, drop all but the N newest versions (never the active one); 0 keeps all"),
+    ("numeric_columns", "integer (or float/numeric) columns to model as numbers"),
+    ("categorical_columns", "float/numeric columns to model as categories (their text form)"),
+    ("width", "hidden width of the score network"),
+    ("depth", "residual blocks of the score network"),
+    ("steps", "training step budget"),
+    ("max_seconds", "wall-clock budget for the network, in seconds (the learning-rate schedule shrinks to fit it); a seeded run is reproducible only when steps, not this, ends training"),
+    ("batch_size", "rows per training step"),
+    ("lr", "peak learning rate (cosine schedule)"),
+    ("lr_min", "final learning rate"),
+    ("weight_decay", "AdamW weight decay"),
+    ("ema_decay", "decay of the exponential moving average of the weights (warmed up)"),
+    ("grad_clip", "gradient-norm clip"),
+    ("seed", "random seed: same seed and threads give the same model when steps ends training"),
+    ("threads", "worker threads; default: the gnsm.threads setting"),
+    ("val_fraction", "share of rows held out for validation"),
+    ("max_val_rows", "validation rows evaluated (all 20 noise levels each)"),
+    ("evals", "validation evaluations per run"),
+    ("denoise", "the method's denoise step before the score norms"),
+    ("frequency_feature", "add the independent-columns log-likelihood to the density head"),
+    ("gmm_components", "mixture sizes tried by 5-fold cross-validation"),
+    ("max_head_rows", "rows sampled to fit the density head"),
+    ("signal_min", "scale of the clean logits at the noisiest level (1 = the paper)"),
+    ("signal_max", "scale of the clean logits at the least noisy level (1 = the paper)"),
+    ("norm_features", "the paper's 20 score norms as density-head features"),
+    ("dsm_draws", "fixed noise draws per level for the per-row denoising-loss features (0 = off)"),
+    ("frequency_blend", "score = standardised mixture NLL + standardised independent-columns NLL (needs frequency_feature); false = the mixture alone"),
+];
+
+/// Every option with its default as `gnsm_train` applies it (`threads` from `default_threads`).
+pub fn reference(default_threads: usize) -> Vec<OptionDoc> {
+    let defaults = to_json(&parse(None, default_threads).expect("the empty options object parses"));
+    VALID_KEYS
+        .iter()
+        .map(|&key| OptionDoc {
+            key,
+            default: defaults.get(key).cloned().unwrap_or(Value::Null),
+            meaning: MEANINGS.iter().find(|(k, _)| *k == key).map(|(_, m)| *m).unwrap_or(""),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_every_key_has_a_meaning_and_its_parsed_default() {
+        let docs = reference(3);
+        assert_eq!(docs.len(), VALID_KEYS.len());
+        assert_eq!(MEANINGS.len(), VALID_KEYS.len(), "one meaning per key, no stray ones");
+        assert!(docs.iter().all(|d| !d.meaning.is_empty()), "{docs:?}");
+        let get = |k: &str| docs.iter().find(|d| d.key == k).unwrap().default.clone();
+        assert_eq!(get("steps"), serde_json::json!(1000));
+        assert_eq!(get("threads"), serde_json::json!(3));
+        assert_eq!(get("activate"), serde_json::json!("always"));
+        assert_eq!(get("name"), Value::Null);
+    }
+}
