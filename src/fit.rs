@@ -88,7 +88,17 @@ pub fn fit_with_progress(encoder: Encoder, table: &CodedTable, opts: &TrainOptio
     let result = Model::fit_coded(encoder, table, &opts.config, &pool, &mut hooks);
     drop(pool);
     match result {
-        Ok(m) => m,
+        Ok(m) => {
+            if m.report.stopped_by == "max_seconds" {
+                notice!(
+                    "gnsm: training \"{label}\" was stopped by max_seconds = {} after {} of {} steps: a seed fixes the model only when steps ends training, so a rerun can differ (raise max_seconds or lower steps for a reproducible model)",
+                    opts.config.max_seconds,
+                    m.report.steps,
+                    opts.config.steps
+                );
+            }
+            m
+        }
         Err(Error::Interrupted) => {
             // raises "canceling statement due to user request" or the timeout message
             pgrx::check_for_interrupts!();
