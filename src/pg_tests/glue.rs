@@ -170,3 +170,16 @@ fn test_score_cost_lets_the_planner_choose_a_parallel_plan() {
     let cost = Spi::get_one::<f32>("SELECT procost FROM pg_proc WHERE oid = 'gnsm_score(anyelement)'::regprocedure").unwrap();
     assert_eq!(cost, Some(10000.0));
 }
+
+#[pg_test]
+fn test_default_columns_of_a_view_leave_its_identifier_out() {
+    make_dependent_table("view_src");
+    Spi::run("CREATE VIEW view_rows AS SELECT id, a, b, c FROM view_src").unwrap();
+    Spi::run(&format!("SELECT gnsm_train('view_rows', NULL, '{FAST}')")).unwrap();
+    let cols = Spi::get_one::<Vec<String>>("SELECT columns FROM gnsm.models WHERE name = 'view_rows'").unwrap().unwrap();
+    assert_eq!(cols, vec!["a", "b", "c"], "the view's id (distinct in every row) is left out, as the table's key is");
+    // named explicitly, it is modelled
+    Spi::run(&format!("SELECT gnsm_train('view_rows', ARRAY['id', 'a'], '{}')", FAST.replace('{', "{\"name\": \"view_ids\", "))).unwrap();
+    let cols = Spi::get_one::<Vec<String>>("SELECT columns FROM gnsm.models WHERE name = 'view_ids'").unwrap().unwrap();
+    assert_eq!(cols, vec!["id", "a"]);
+}

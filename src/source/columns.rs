@@ -197,6 +197,18 @@ pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>, kinds
                     ),
                 }
             }
+            // a view or foreign table has no indexes to say which column is a key: a categorical
+            // column whose every value is distinct (and never NULL) is an identifier there
+            if matches!(relkind.as_deref(), Some("v" | "f")) {
+                let identifiers = distinct_in_every_row(&display, &picked);
+                picked.retain(|c| {
+                    let id = identifiers.contains(&c.name);
+                    if id {
+                        notice!("gnsm: column \"{}\" left out: every row has its own value, so it identifies rows (name it in the column list to model it)", c.name);
+                    }
+                    !id
+                });
+            }
             if picked.is_empty() {
                 raise(
                     PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -212,4 +224,23 @@ pub fn resolve(relid: pg_sys::Oid, requested: Option<Vec<Option<String>>>, kinds
     let (mut columns, categorical): (Vec<SourceColumn>, Vec<SourceColumn>) = columns.into_iter().partition(|c| c.numeric);
     columns.extend(categorical);
     Source { relid, display, relname, columns }
+}
+
+/// The categorical columns of `display` (a view or foreign table) whose values are all distinct
+/// and never NULL over more than one row: one scan, counting distinct values per column.
+fn distinct_in_every_row(display: &str, columns: &[SourceColumn]) -> Vec<String> {
+    let candidates: Vec<&SourceColumn> = columns.iter().filter(|c| !c.numeric).collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let counts: Vec<String> =
+        candidates.iter().map(|c| format!("count(DISTINCT {})::bigint", pgrx::spi::quote_identifier(&c.name))).collect();
+    let sql = format!("SELECT count(*)::bigint, {} FROM {display}", counts.join(", "));
+    let row: Vec<i64> = Spi::connect(|client| {
+        let t = client.select(&sql, Some(1), &[])?.first();
+        (1..=candidates.len() + 1).map(|i| Ok(t.get::<i64>(i)?.unwrap_or(0))).collect::<Result<Vec<i64>, pgrx::spi::Error>>()
+    })
+    .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: counting distinct values of \"{display}\": {e}"), None, None));
+    let total = row[0];
+    candidates.iter().zip(&row[1..]).filter(|(_, &d)| total > 1 && d == total).map(|(c, _)| c.name.clone()).collect()
 }
