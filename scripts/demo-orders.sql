@@ -22,7 +22,8 @@ CREATE TABLE orders (
     channel     text NOT NULL,
     category    text NOT NULL,
     shipping    text NOT NULL,
-    is_planted  boolean NOT NULL   -- ground truth, for the demo's evaluation only
+    is_planted  boolean NOT NULL,  -- ground truth, for the demo's evaluation only
+    broken      text[]             -- the two columns whose dependency a planted row breaks
 );
 
 SELECT setseed(0.42);
@@ -77,7 +78,11 @@ UPDATE orders o SET
                ELSE o.shipping END,
     channel  = CASE WHEN v.kind >= :anomaly_rate * 0.75 THEN 'pos' ELSE o.channel END,
     category = CASE WHEN v.kind >= :anomaly_rate * 0.75 THEN 'digital' ELSE o.category END,
-    is_planted = true
+    is_planted = true,
+    broken = CASE WHEN v.kind < :anomaly_rate * 0.25 THEN ARRAY['country', 'currency']
+                  WHEN v.kind < :anomaly_rate * 0.5 THEN ARRAY['country', 'payment']
+                  WHEN v.kind < :anomaly_rate * 0.75 THEN ARRAY['category', 'shipping']
+                  ELSE ARRAY['channel', 'category'] END
 FROM victims v WHERE v.id = o.id;
 -- the pos+digital kind also needs shipping 'none' so only the channel/category pair is broken
 UPDATE orders SET shipping = 'none' WHERE is_planted AND channel = 'pos' AND category = 'digital';

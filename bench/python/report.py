@@ -271,9 +271,30 @@ def main():
                "average over the data sets (a method missing a set gets none).", "", "### AP %", ""]
         md.append("| data set | " + " | ".join(names[m] for m in present) + " |")
         md.append("|---" * (1 + len(present)) + "|")
+        ap_rank_acc = {m: [] for m in present}
+        full_ap = [m for m in present if all(m in S[d] and S[d][m]["ap"] is not None for d in datasets)]
         for d in datasets:
-            md.append(f"| {d} | " + " | ".join(fmt(S[d][m]["ap"], S[d][m]["ap_std"], S[d][m]["n"], p == "semi") if m in S[d] else "–"
-                                                for m in present) + " |")
+            best_ap = max((S[d][m]["ap"] for m in present if m in S[d] and S[d][m]["ap"] is not None), default=None)
+            cells = []
+            for m in present:
+                c = S[d].get(m)
+                s_ = fmt(c["ap"], c["ap_std"], c["n"], p == "semi") if c else "–"
+                if c and best_ap is not None and c["ap"] is not None and abs(c["ap"] - best_ap) < 1e-12:
+                    s_ = f"**{s_}**"
+                cells.append(s_)
+            md.append(f"| {d} | " + " | ".join(cells) + " |")
+            r = ranks({m: S[d][m]["ap"] for m in full_ap if m in S[d] and S[d][m]["ap"] is not None})
+            for m, v in r.items():
+                ap_rank_acc[m].append(v)
+        mean_rank_ap = {m: (float(np.mean(v)) if v else None) for m, v in ap_rank_acc.items()}
+        md.append("| **mean rank** (1 = best) | " + " | ".join(
+            f"{mean_rank_ap[m]:.2f}" if mean_rank_ap[m] is not None else f"– ({sum(m in S[d] for d in datasets)} sets)"
+            for m in present) + " |")
+        def mean_ap(m):
+            v = [S[d][m]["ap"] for d in datasets if m in S[d] and S[d][m]["ap"] is not None]
+            return f"{100 * float(np.mean(v)):.2f}" if len(v) == len(datasets) else f"– ({len(v)} sets)"
+        md.append("| **mean AP** | " + " | ".join(mean_ap(m) for m in present) + " |")
+        md += ["", "Bold = best measured AP on that data set; mean rank as for AUROC."]
         md += ["", "### Fit / training seconds per run (mean over seeds; gnsm = Model::fit_coded, peers = fit)", ""]
         md.append("| data set | " + " | ".join(names[m] for m in present) + " |")
         md.append("|---" * (1 + len(present)) + "|")
@@ -310,7 +331,7 @@ def main():
         if pnotes:
             md += ["", "¹ Notes from the peers run (subsamples, unseen values, skips):", ""]
             md += [f"* {d} / {names.get(m, m)}: {w}" for d, m, w in pnotes]
-        out_json["protocols"][p] = {"summary": S, "mean_rank": mean_rank, "wins_losses": wl}
+        out_json["protocols"][p] = {"summary": S, "mean_rank": mean_rank, "mean_rank_ap": mean_rank_ap, "wins_losses": wl}
 
     if a.torch and os.path.exists(a.torch):
         t = load(a.torch)

@@ -295,7 +295,7 @@ fn test_retrain_reuses_columns_and_options_and_prunes_old_versions() {
     Spi::run(r#"SELECT gnsm_retrain('dep8', '{"keep_versions": 2, "seed": 5, "activate": "always"}')"#).unwrap();
     let versions = Spi::get_one::<Vec<i32>>("SELECT array_agg(version ORDER BY version) FROM gnsm.models WHERE name = 'dep8'").unwrap().unwrap();
     assert_eq!(versions, vec![2, 3]);
-    // if_better keeps the active version when the new one validates worse (never better than itself: equal passes)
+    // "never" stores the new version without activating it (glue.rs tests "if_better" with a worse retrain)
     Spi::run(r#"SELECT gnsm_retrain('dep8', '{"activate": "never"}')"#).unwrap();
     assert_eq!(Spi::get_one::<i32>("SELECT version FROM gnsm.models WHERE name = 'dep8' AND is_active").unwrap(), Some(3));
     assert_fails("SELECT gnsm_retrain('nope')", "42704", "\"nope\" does not exist");

@@ -68,7 +68,7 @@ fn main() {
     ];
     println!("{:<8} {}", "dataset", heads.iter().map(|h| format!("{h:>15}")).collect::<String>());
     for name in &datasets {
-        let table = read_labeled_csv(&find_dataset(std::path::Path::new("/work/shared/data"), name).unwrap()).unwrap();
+        let table = read_labeled_csv(&find_dataset(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")), name).unwrap()).unwrap();
         let mut per_head: Vec<Vec<f64>> = vec![Vec::new(); heads.len()];
         let mut secs = Vec::new();
         for &seed in &seeds {

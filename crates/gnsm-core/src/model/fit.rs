@@ -1,11 +1,11 @@
-//! The fitting pipeline: train the score network, count the frequency model, compute the
-//! density head's features on a seeded sample of rows, fit the head and the score blend, and
-//! store the training rows' score quantiles.
+//! The fitting pipeline: train the score network, count the frequency models, compute the
+//! density head's features on a seeded sample of rows, fit the head and the calibrated evidence
+//! sum (ADR 010), and store the training rows' score quantiles.
 
-use super::{Blend, Model, N_QUANTILES};
+use super::{Evidence, Model, N_QUANTILES};
 use crate::encoding::{CodedTable, Encoder, TableBuilder};
 use crate::error::{Error, Result};
-use crate::frequency::IndepNll;
+use crate::frequency::{IndepNll, PairwiseNll};
 use crate::head::DensityHead;
 use crate::relax::logit_scales;
 use crate::score::FeatureMap;
@@ -47,6 +47,7 @@ impl Model {
         let (network, report) = train_network(&encoder, table, config, pool, hooks)?;
         // the frequency model counts categories; numeric columns are scored from the encoder's stats
         let frequency = config.frequency_feature.then(|| IndepNll::fit(table, &encoder.block_sizes()));
+        let pairwise = config.pairwise.then(|| PairwiseNll::fit(table, &encoder.block_sizes()));
         // the density head is fitted on a seeded sample of the training rows
         let mut rows: Vec<usize> = (0..table.n_rows).collect();
         if rows.len() > config.max_head_rows {
@@ -59,7 +60,7 @@ impl Model {
             config.norm_features,
             config.dsm_draws,
             logit_scales(config.signal_min, config.signal_max),
-        );
+        ).with_pairwise(pairwise);
         let nf = fmap.n_features();
         let mut feats = Vec::with_capacity(rows.len() * nf);
         for chunk in rows.chunks(4096) {
@@ -69,15 +70,35 @@ impl Model {
             let refs: Vec<&[u32]> = chunk.iter().map(|&r| table.row(r)).collect();
             feats.extend(fmap.features(&refs, Some(pool)));
         }
-        let view = ArrayView2::from_shape((rows.len(), nf), &feats).map_err(|e| Error::Numeric { reason: e.to_string() })?;
+        // the head sees the network features and IndepNLL; the PairwiseNLL (last) only the sum
+        let hd = fmap.n_head_features();
+        let head_feats: Vec<f64> = feats.chunks_exact(nf).flat_map(|f| f[..hd].iter().copied()).collect();
+        let view = ArrayView2::from_shape((rows.len(), hd), &head_feats).map_err(|e| Error::Numeric { reason: e.to_string() })?;
         let head = DensityHead::fit(view, &config.gmm_components, 5, config.seed)?;
-        let gmm: Vec<f64> = feats.chunks_exact(nf).map(|f| head.score(f)).collect();
-        // the IndepNLL feature is the last one when present
-        let blend = (config.frequency_blend && fmap.frequency.is_some())
-            .then(|| Blend::fit(&gmm, &feats.chunks_exact(nf).map(|f| f[nf - 1]).collect::<Vec<_>>()));
-        // the training rows' scores from the GMM values above (not a second pass of the head)
-        let mut scores: Vec<f64> = gmm.iter().zip(feats.chunks_exact(nf)).map(|(&g, f)| Blend::score(blend.as_ref(), g, f)).collect();
+        let gmm: Vec<f64> = head_feats.chunks_exact(hd).map(|f| head.score(f)).collect();
+        // evidence terms: the head NLL, IndepNLL (the head's last feature) when blended, and the
+        // PairwiseNLL (the last feature) when counted
+        let mut index: Vec<u32> = Vec::new();
+        if config.frequency_blend && fmap.frequency.is_some() {
+            index.push(hd as u32 - 1);
+        }
+        if fmap.pairwise.is_some() {
+            index.push(nf as u32 - 1);
+        }
+        let mut terms = vec![gmm.clone()];
+        terms.extend(index.iter().map(|&i| feats.chunks_exact(nf).map(|f| f[i as usize]).collect::<Vec<f64>>()));
+        let evidence = Evidence::fit(&terms, index);
+        // the training rows' scores from the values above (not a second pass of the head)
+        let mut scores: Vec<f64> = gmm.iter().zip(feats.chunks_exact(nf)).map(|(&g, f)| evidence.score(g, f)).collect();
         scores.sort_by(f64::total_cmp);
-        Ok(Model { features: fmap, head, config: config.clone(), report, score_quantiles: quantiles_linear(&scores, N_QUANTILES), blend })
+        Ok(Model {
+            features: fmap,
+            head,
+            config: config.clone(),
+            report,
+            score_quantiles: quantiles_linear(&scores, N_QUANTILES),
+            blend: None,
+            evidence: Some(evidence),
+        })
     }
 }

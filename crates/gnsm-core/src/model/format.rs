@@ -2,16 +2,17 @@
 //!
 //! Format: `b"GNSM"` magic, `u16` little-endian format version, `u64` little-endian FNV-1a checksum
 //! of the payload, then the payload: bincode 1.x (fixed-width integers, little-endian) of
-//! `ModelPayload` (version 4: numeric columns in the encoder), `ModelPayload<EncoderV3>` (version
-//! 3: the score blend), or `ModelPayloadOld` with the options of version 2 (feature-kind fields) or 1
+//! `ModelPayload` (version 5: the pairwise model, the `pairwise` option and the calibrated
+//! evidence sum), `ModelPayloadV4` (version 4: numeric columns in the encoder),
+//! `ModelPayloadV4<EncoderV3>` (version 3: the score blend), or `ModelPayloadOld` with the options of version 2 (feature-kind fields) or 1
 //! (the paper's feature set). Readers for every released format version are kept; a new field
 //! means a new version. Truncated, corrupted or foreign bytes give `Error::CorruptModel`, never a
 //! panic.
 
-use super::{Blend, Model};
+use super::{Blend, Evidence, Model};
 use crate::encoding::{ColumnVocab, Encoder};
 use crate::error::{Error, Result};
-use crate::frequency::IndepNll;
+use crate::frequency::{IndepNll, PairwiseNll};
 use crate::head::DensityHead;
 use crate::network::{NetConfig, Network};
 use crate::relax::logit_scales;
@@ -26,21 +27,58 @@ pub const MAGIC: &[u8; 4] = b"GNSM";
 /// Header length: magic + version + checksum.
 const HEADER: usize = 4 + 2 + 8;
 
-/// What format versions 3 and 4 store: version 4 (the current one, `E = Encoder`) added numeric
-/// columns to the encoder, version 3 has a categorical-only one (`E = EncoderV3`). bincode writes
-/// the fields in order, so only the encoder's layout differs.
+/// What format version 5 (the current one) stores.
 #[derive(Serialize, Deserialize)]
-struct ModelPayload<E = Encoder> {
+struct ModelPayload {
+    encoder: Encoder,
+    net_config: NetConfig,
+    fourier: Vec<f32>,
+    ema_params: Vec<f32>,
+    head: DensityHead,
+    frequency: Option<IndepNll>,
+    pairwise: Option<PairwiseNll>,
+    config: TrainConfig,
+    report: TrainReport,
+    score_quantiles: Vec<f64>,
+    blend: Option<Blend>,
+    evidence: Option<Evidence>,
+}
+
+/// What format versions 3 and 4 store: version 4 (`E = Encoder`) added numeric columns to the
+/// encoder, version 3 has a categorical-only one (`E = EncoderV3`). bincode writes the fields in
+/// order, so only the encoder's layout differs.
+#[derive(Deserialize)]
+struct ModelPayloadV4<E = Encoder> {
     encoder: E,
     net_config: NetConfig,
     fourier: Vec<f32>,
     ema_params: Vec<f32>,
     head: DensityHead,
     frequency: Option<IndepNll>,
-    config: TrainConfig,
+    config: TrainConfigV4,
     report: TrainReport,
     score_quantiles: Vec<f64>,
     blend: Option<Blend>,
+}
+
+impl ModelPayloadV4 {
+    /// Today's payload: the same model with no pairwise model, scored as before (`blend`).
+    fn upgrade(self) -> ModelPayload {
+        ModelPayload {
+            encoder: self.encoder,
+            net_config: self.net_config,
+            fourier: self.fourier,
+            ema_params: self.ema_params,
+            head: self.head,
+            frequency: self.frequency,
+            pairwise: None,
+            config: self.config.upgrade(),
+            report: self.report,
+            score_quantiles: self.score_quantiles,
+            blend: self.blend,
+            evidence: None,
+        }
+    }
 }
 
 /// The encoder of format versions 1-3: categorical columns only.
@@ -49,10 +87,10 @@ struct EncoderV3 {
     columns: Vec<ColumnVocab>,
 }
 
-impl ModelPayload<EncoderV3> {
-    /// Today's payload: the same model with no numeric columns.
-    fn upgrade(self) -> ModelPayload {
-        ModelPayload {
+impl ModelPayloadV4<EncoderV3> {
+    /// Format 4's payload: the same model with no numeric columns.
+    fn upgrade(self) -> ModelPayloadV4 {
+        ModelPayloadV4 {
             encoder: Encoder { columns: self.encoder.columns, numeric: Vec::new() },
             net_config: self.net_config,
             fourier: self.fourier,
@@ -83,9 +121,9 @@ struct ModelPayloadOld<C> {
 }
 
 impl<C> ModelPayloadOld<C> {
-    /// Today's payload: options upgraded by `upgrade`, no blend (the GMM alone scores).
-    fn upgrade(self, upgrade: impl FnOnce(C) -> TrainConfig) -> ModelPayload<EncoderV3> {
-        ModelPayload {
+    /// Format 3's payload: options upgraded by `upgrade`, no blend (the GMM alone scores).
+    fn upgrade(self, upgrade: impl FnOnce(C) -> TrainConfigV4) -> ModelPayloadV4<EncoderV3> {
+        ModelPayloadV4 {
             encoder: self.encoder,
             net_config: self.net_config,
             fourier: self.fourier,
@@ -96,6 +134,68 @@ impl<C> ModelPayloadOld<C> {
             report: self.report,
             score_quantiles: self.score_quantiles,
             blend: None,
+        }
+    }
+}
+
+/// `TrainConfig` as format versions 3 and 4 wrote it: today's fields but `pairwise`.
+#[derive(Deserialize)]
+struct TrainConfigV4 {
+    width: usize,
+    depth: usize,
+    steps: usize,
+    max_seconds: f64,
+    batch_size: usize,
+    lr: f32,
+    lr_min: f32,
+    weight_decay: f32,
+    ema_decay: f32,
+    grad_clip: f32,
+    seed: u64,
+    threads: usize,
+    val_fraction: f64,
+    max_val_rows: usize,
+    evals: usize,
+    denoise: bool,
+    frequency_feature: bool,
+    gmm_components: Vec<usize>,
+    max_head_rows: usize,
+    signal_min: f32,
+    signal_max: f32,
+    norm_features: bool,
+    dsm_draws: usize,
+    frequency_blend: bool,
+}
+
+impl TrainConfigV4 {
+    /// The same options in today's struct; these models have no pairwise model.
+    fn upgrade(self) -> TrainConfig {
+        TrainConfig {
+            width: self.width,
+            depth: self.depth,
+            steps: self.steps,
+            max_seconds: self.max_seconds,
+            batch_size: self.batch_size,
+            lr: self.lr,
+            lr_min: self.lr_min,
+            weight_decay: self.weight_decay,
+            ema_decay: self.ema_decay,
+            grad_clip: self.grad_clip,
+            seed: self.seed,
+            threads: self.threads,
+            val_fraction: self.val_fraction,
+            max_val_rows: self.max_val_rows,
+            evals: self.evals,
+            denoise: self.denoise,
+            frequency_feature: self.frequency_feature,
+            gmm_components: self.gmm_components,
+            max_head_rows: self.max_head_rows,
+            signal_min: self.signal_min,
+            signal_max: self.signal_max,
+            norm_features: self.norm_features,
+            dsm_draws: self.dsm_draws,
+            frequency_blend: self.frequency_blend,
+            pairwise: false,
         }
     }
 }
@@ -112,9 +212,9 @@ struct TrainConfigV2 {
 }
 
 impl TrainConfigV2 {
-    /// The same options in today's struct; version 2 models scored with the GMM alone.
-    fn upgrade(self) -> TrainConfig {
-        TrainConfig {
+    /// The same options in format 4's struct; version 2 models scored with the GMM alone.
+    fn upgrade(self) -> TrainConfigV4 {
+        TrainConfigV4 {
             signal_min: self.signal_min,
             signal_max: self.signal_max,
             norm_features: self.norm_features,
@@ -149,9 +249,9 @@ struct TrainConfigV1 {
 }
 
 impl TrainConfigV1 {
-    /// The same options in today's struct; version 1 models used the paper's feature set.
-    fn upgrade(self) -> TrainConfig {
-        TrainConfig {
+    /// The same options in format 4's struct; version 1 models used the paper's feature set.
+    fn upgrade(self) -> TrainConfigV4 {
+        TrainConfigV4 {
             width: self.width,
             depth: self.depth,
             steps: self.steps,
@@ -205,10 +305,12 @@ impl Model {
             ema_params: self.features.network.params.clone(),
             head: self.head.clone(),
             frequency: self.features.frequency.clone(),
+            pairwise: self.features.pairwise.clone(),
             config: self.config.clone(),
             report: self.report.clone(),
             score_quantiles: self.score_quantiles.clone(),
             blend: self.blend,
+            evidence: self.evidence.clone(),
         };
         let body = bincode_options(usize::MAX).serialize(&payload).expect("in-memory serialisation cannot fail");
         let mut out = Vec::with_capacity(HEADER + body.len());
@@ -233,20 +335,27 @@ impl Model {
             return Err(corrupt(format!("checksum mismatch ({} payload bytes): the model bytes are truncated or damaged", body.len())));
         }
         let p: ModelPayload = match version {
-            4 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 4 payload: {e}")))?,
+            5 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 5 payload: {e}")))?,
+            4 => bincode_options(body.len())
+                .deserialize::<ModelPayloadV4>(body)
+                .map_err(|e| corrupt(format!("format 4 payload: {e}")))?
+                .upgrade(),
             3 => bincode_options(body.len())
-                .deserialize::<ModelPayload<EncoderV3>>(body)
+                .deserialize::<ModelPayloadV4<EncoderV3>>(body)
                 .map_err(|e| corrupt(format!("format 3 payload: {e}")))?
+                .upgrade()
                 .upgrade(),
             2 => bincode_options(body.len())
                 .deserialize::<ModelPayloadOld<TrainConfigV2>>(body)
                 .map_err(|e| corrupt(format!("format 2 payload: {e}")))?
                 .upgrade(TrainConfigV2::upgrade)
+                .upgrade()
                 .upgrade(),
             1 => bincode_options(body.len())
                 .deserialize::<ModelPayloadOld<TrainConfigV1>>(body)
                 .map_err(|e| corrupt(format!("format 1 payload: {e}")))?
                 .upgrade(TrainConfigV1::upgrade)
+                .upgrade()
                 .upgrade(),
             v => {
                 return Err(corrupt(format!(
@@ -269,7 +378,8 @@ impl Model {
         }) {
             return Err(corrupt("a numeric column's statistics are not finite".into()));
         }
-        if p.frequency.as_ref().is_some_and(|f| f.n_cols() != encoder.columns.len()) {
+        let encoder_cols = encoder.columns.len();
+        if p.frequency.as_ref().is_some_and(|f| f.n_cols() != encoder_cols) {
             return Err(corrupt("frequency model and vocabulary disagree on the column count".into()));
         }
         let features = FeatureMap::new(encoder, network, p.frequency, p.config.denoise).with_kinds(
@@ -277,7 +387,11 @@ impl Model {
             p.config.dsm_draws,
             logit_scales(p.config.signal_min, p.config.signal_max),
         );
-        if p.head.dim() != features.n_features() {
+        if p.pairwise.as_ref().is_some_and(|f| f.n_cols() != encoder_cols || !f.is_valid(&features.block_sizes().to_vec())) {
+            return Err(corrupt("pairwise model and vocabulary disagree on the column count".into()));
+        }
+        let features = features.with_pairwise(p.pairwise);
+        if p.head.dim() != features.n_head_features() {
             return Err(corrupt("density head and feature map disagree on the feature count".into()));
         }
         if p.blend.is_some_and(|b| {
@@ -286,6 +400,17 @@ impl Model {
         }) {
             return Err(corrupt("score blend is invalid or has no frequency model".into()));
         }
-        Ok(Model { features, head: p.head, config: p.config, report: p.report, score_quantiles: p.score_quantiles, blend: p.blend })
+        if p.evidence.as_ref().is_some_and(|e| p.blend.is_some() || !e.is_valid(features.n_features())) {
+            return Err(corrupt("calibrated evidence terms are invalid".into()));
+        }
+        Ok(Model {
+            features,
+            head: p.head,
+            config: p.config,
+            report: p.report,
+            score_quantiles: p.score_quantiles,
+            blend: p.blend,
+            evidence: p.evidence,
+        })
     }
 }

@@ -1,17 +1,19 @@
 //! A trained model: the `Model` (feature map, density head, training options and report, stored
-//! training-score quantiles, score blend) and the `Blend` of its two scores.
+//! training-score quantiles, how its terms make the score) and the `Blend` of format 3-4 models.
 //!
 //! Files by phase: `fit` (the training pipeline that makes a model), `format` (its versioned
-//! binary format), `scoring` (scores, percentiles, thresholds), `explain` (per-column
+//! binary format), `evidence` (the calibrated score of format 5), `scoring` (scores, percentiles, thresholds), `explain` (per-column
 //! explanations) and `facade` (the narrow accessors the SQL layer uses instead of reaching into
 //! the feature map).
 
+mod evidence;
 mod explain;
 mod facade;
 mod fit;
 mod format;
 mod scoring;
 
+pub use evidence::Evidence;
 pub use explain::ColumnExplanation;
 pub use format::MAGIC;
 
@@ -36,6 +38,9 @@ pub struct Model {
     pub score_quantiles: Vec<f64>,
     /// How the GMM and IndepNLL scores are combined; None = the GMM alone (format 1-2 models).
     pub blend: Option<Blend>,
+    /// The calibrated evidence sum of format-5 models (ADR 010); when present it scores, and
+    /// `blend` is None.
+    pub evidence: Option<Evidence>,
 }
 
 /// Standardisation of the two scores that are summed: (gmm - gmm_mean) / gmm_std +

@@ -12,10 +12,15 @@ impl Model {
         self.features.features(rows, pool)
     }
 
-    /// Anomaly score of a feature vector: -log p_GMM(features), plus the standardised IndepNLL
-    /// when the model blends it (see `Blend`); higher = more anomalous.
+    /// Anomaly score of a feature vector, higher = more anomalous: format 5 sums the standardised
+    /// head NLL, IndepNLL and PairwiseNLL and calibrates the sum (`Evidence`); older formats give
+    /// -log p_GMM(features), plus the standardised IndepNLL when they blend it (`Blend`).
     pub fn score_features(&self, f: &[f64]) -> f64 {
-        Blend::score(self.blend.as_ref(), self.head.score(f), f)
+        let head_nll = self.head.score(&f[..self.features.n_head_features().min(f.len())]);
+        match &self.evidence {
+            Some(e) => e.score(head_nll, f),
+            None => Blend::score(self.blend.as_ref(), head_nll, f),
+        }
     }
 
     /// Anomaly score of one coded row (see `score_features`), higher = more anomalous.

@@ -97,6 +97,7 @@ pub const VALID_KEYS: &[&str] = &[
     "norm_features",
     "dsm_draws",
     "frequency_blend",
+    "pairwise",
 ];
 
 /// A non-negative integer option.
@@ -204,6 +205,7 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> Result<TrainOpt
             "norm_features" => c.norm_features = boolean(key, v)?,
             "dsm_draws" => c.dsm_draws = uint(key, v)?,
             "frequency_blend" => c.frequency_blend = boolean(key, v)?,
+            "pairwise" => c.pairwise = boolean(key, v)?,
             other => {
                 let name = shown(&Value::String(other.to_string()));
                 return Err(OptionError {
@@ -239,7 +241,7 @@ pub fn to_json(o: &TrainOptions) -> Value {
         "denoise": c.denoise, "frequency_feature": c.frequency_feature,
         "gmm_components": c.gmm_components, "max_head_rows": c.max_head_rows,
         "signal_min": c.signal_min, "signal_max": c.signal_max, "norm_features": c.norm_features,
-        "dsm_draws": c.dsm_draws, "frequency_blend": c.frequency_blend,
+        "dsm_draws": c.dsm_draws, "frequency_blend": c.frequency_blend, "pairwise": c.pairwise,
     })
 }
 

@@ -37,13 +37,14 @@ const MEANINGS: &[(&str, &str)] = &[
     ("evals", "validation evaluations per run"),
     ("denoise", "the method's denoise step before the score norms"),
     ("frequency_feature", "add the independent-columns log-likelihood to the density head"),
-    ("gmm_components", "mixture sizes tried by 5-fold cross-validation"),
+    ("gmm_components", "mixture sizes tried by 5-fold cross-validation (default [1]: one Gaussian, which a cluster of anomalies in the training table cannot claim)"),
     ("max_head_rows", "rows sampled to fit the density head"),
     ("signal_min", "scale of the clean logits at the noisiest level (1 = the paper)"),
     ("signal_max", "scale of the clean logits at the least noisy level (1 = the paper)"),
     ("norm_features", "the paper's 20 score norms as density-head features"),
     ("dsm_draws", "fixed noise draws per level for the per-row denoising-loss features (0 = off)"),
-    ("frequency_blend", "score = standardised mixture NLL + standardised independent-columns NLL (needs frequency_feature); false = the mixture alone"),
+    ("frequency_blend", "add the standardised independent-columns NLL to the score (needs frequency_feature); false = no such term"),
+    ("pairwise", "add the standardised pairwise-conditional NLL to the score: each value's worst surprise given one other column of its row"),
 ];
 
 /// Every option with its default as `gnsm_train` applies it (`threads` from `default_threads`).

@@ -4,7 +4,8 @@
 //! per-column explanations.
 //!
 //! Feature layout: `[norms (20, if norm_features) | denoising losses (20, if dsm_draws > 0) |
-//! IndepNLL (1, if frequency_feature)]`. The denoising losses use noise drawn once from a fixed
+//! IndepNLL (1, if frequency_feature) | PairwiseNLL (1, if a pairwise model)]`. The density head
+//! sees all but the PairwiseNLL (`n_head_features`); the score adds that one itself. The denoising losses use noise drawn once from a fixed
 //! seed (the same for every row), so scores are deterministic and identical rows score alike.
 //!
 //! `FeatureMap` (this file) holds what the features need and batches rows; `pass` runs the
@@ -17,7 +18,7 @@ mod pass;
 use crate::encoding::Encoder;
 use crate::encoding::UNSEEN;
 use crate::error::{Error, Result};
-use crate::frequency::IndepNll;
+use crate::frequency::{IndepNll, PairwiseNll};
 use crate::kernels::softmax_inplace;
 use crate::network::{LevelContext, Network};
 use crate::relax::{gumbel, normal, LEVELS};
@@ -43,6 +44,8 @@ pub struct FeatureMap {
     pub network: Network,
     /// Independent-columns frequency model; its row NLL is the last feature when present.
     pub frequency: Option<IndepNll>,
+    /// Pairwise-conditional frequency model (format 5); its row NLL is the very last feature.
+    pub pairwise: Option<PairwiseNll>,
     /// Apply the denoise step before the score norms.
     pub denoise: bool,
     /// Emit the paper's 20 score-norm features.
@@ -76,6 +79,7 @@ impl FeatureMap {
             encoder,
             network,
             frequency,
+            pairwise: None,
             denoise,
             norms: true,
             dsm_draws: 0,
@@ -128,9 +132,20 @@ impl FeatureMap {
         norms + LEVELS * self.dsm_draws
     }
 
+    /// Adds a pairwise-conditional model, whose row NLL becomes the last feature.
+    pub fn with_pairwise(mut self, pairwise: Option<PairwiseNll>) -> FeatureMap {
+        self.pairwise = pairwise;
+        self
+    }
+
     /// Length of the density head's feature vector.
-    pub fn n_features(&self) -> usize {
+    pub fn n_head_features(&self) -> usize {
         LEVELS * (usize::from(self.norms) + usize::from(self.dsm_draws > 0)) + usize::from(self.frequency.is_some())
+    }
+
+    /// Length of a row's feature vector: the head's features, then the PairwiseNLL if any.
+    pub fn n_features(&self) -> usize {
+        self.n_head_features() + usize::from(self.pairwise.is_some())
     }
 
     /// Feature vectors of many coded rows (`rows.len() x n_features`), in parallel when a pool is

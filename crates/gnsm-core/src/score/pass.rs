@@ -195,6 +195,12 @@ impl FeatureMap {
             for (r, codes) in rows.iter().enumerate() {
                 features[r * nf + next] = freq.score(&codes[p..]) + self.encoder.numeric_nll(&codes[..p]);
             }
+            next += 1;
+        }
+        if let Some(pair) = &self.pairwise {
+            for (r, codes) in rows.iter().enumerate() {
+                features[r * nf + next] = pair.score(&codes[p..]) + self.encoder.numeric_nll(&codes[..p]);
+            }
         }
         FeaturePass { features, mean_probs, shares }
     }

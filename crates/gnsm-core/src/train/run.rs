@@ -203,6 +203,12 @@ pub fn train_network(
     let mut best = (f64::INFINITY, ema.clone(), 0usize);
     let mut grads = vec![0.0f32; net.n_params()];
     let mut horizon = config.steps;
+    // what the fit does after training must fit in max_seconds too: the head's features cost
+    // `forwards` forward passes per head row, a training step about 3 per row of its batch; the
+    // reserve is that many steps' time (default on 5,000 rows: 5,000 x 41 / 1,536 = 133 steps)
+    let forwards = if config.norm_features { LEVELS + usize::from(config.denoise) } else { 0 } + LEVELS * config.dsm_draws;
+    let reserve_steps = data.n_rows.min(config.max_head_rows) as f64 * forwards as f64 / (3.0 * config.batch_size.max(1) as f64);
+    let mut reserve = 0.0;
     let mut stopped_by = "steps";
     let eval_every = (config.steps / config.evals).max(1);
     let mut recent_loss = 0.0f64;
@@ -262,7 +268,8 @@ pub fn train_network(
         // once the step time is known, shrink the cosine horizon to what the time budget allows
         if step == 10 && horizon == config.steps {
             let per_step = elapsed / step as f64 * 1.08; // +8% for validation passes
-            let affordable = step + ((config.max_seconds - elapsed).max(0.0) / per_step) as usize;
+            reserve = reserve_steps * per_step;
+            let affordable = step + ((config.max_seconds - reserve - elapsed).max(0.0) / per_step) as usize;
             if affordable < horizon {
                 horizon = affordable.max(step);
                 stopped_by = "max_seconds";
@@ -275,7 +282,7 @@ pub fn train_network(
                 best = (v, ema.clone(), step);
             }
         }
-        if elapsed > config.max_seconds && step < horizon {
+        if elapsed + reserve > config.max_seconds && step < horizon {
             stopped_by = "max_seconds";
             horizon = step;
             let v = validation_loss(&net, &ema, encoder, data, &val_eval, config.seed, &scales, &mut workers, pool);

@@ -1,9 +1,7 @@
-//! The frequency model stored in every model (`IndepNll`): the negative log-likelihood of a row's
-//! categories under independent, Laplace-smoothed columns. It is the last density-head feature
-//! and one half of the score blend, so it is part of the product, not a baseline; the
-//! training-free AVF baseline that shared its counting lives in the gnsm-eval crate.
-//! A code `>= K_j` (including `UNSEEN`) is a value not seen in training. Counts come from the last
-//! `cards.len()` cells of each row: the categorical part, after any numeric cells.
+//! Independent columns (`IndepNll`): the negative log-likelihood of a row's categories under
+//! independent, Laplace-smoothed columns. It is the last density-head feature of every model and
+//! the marginal that `PairwiseNll` shrinks towards; the training-free AVF baseline that shared its
+//! counting lives in the gnsm-eval crate.
 
 use crate::encoding::CodedTable;
 use serde::{Deserialize, Serialize};
@@ -35,6 +33,20 @@ impl IndepNll {
     /// Counts each column's categories (cardinalities `cards`) over the training rows.
     pub fn fit(train: &CodedTable, cards: &[usize]) -> IndepNll {
         IndepNll { counts: count_codes(train, cards), n: train.n_rows as u64 }
+    }
+
+    /// Probability of `code` in column `j`: (count+1)/(n+K+1), or 1/(n+K+1) for an unseen code.
+    pub fn column_p(&self, j: usize, code: u32) -> f64 {
+        let Some(col) = self.counts.get(j) else {
+            return 1.0 / (self.n + 1) as f64;
+        };
+        let numer = if (code as usize) < col.len() { col[code as usize] + 1 } else { 1 };
+        numer as f64 / (self.n + col.len() as u64 + 1) as f64
+    }
+
+    /// Training count of `code` in column `j` (0 for an unseen code or column).
+    pub fn count(&self, j: usize, code: u32) -> u64 {
+        self.counts.get(j).and_then(|c| c.get(code as usize)).copied().unwrap_or(0)
     }
 
     /// `-ln p_j(code)` with p = (count+1)/(n+K+1), or 1/(n+K+1) for an unseen code (or column).
