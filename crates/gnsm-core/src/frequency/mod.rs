@@ -9,4 +9,4 @@ mod indep;
 mod pairwise;
 
 pub use indep::{count_codes, IndepNll};
-pub use pairwise::PairwiseNll;
+pub use pairwise::{PairwiseNll, MAX_PAIR_ENTRIES};

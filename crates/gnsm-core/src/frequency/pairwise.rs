@@ -15,6 +15,7 @@
 
 use super::IndepNll;
 use crate::encoding::CodedTable;
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// Parents per column: the columns whose values predict it best.
@@ -114,6 +115,16 @@ impl PairwiseNll {
 
     /// As `fit`, keeping at most `budget` value pairs.
     pub fn fit_within(train: &CodedTable, cards: &[usize], budget: usize) -> PairwiseNll {
+        let mut never = || false;
+        match PairwiseNll::fit_controlled(train, cards, budget, &mut never) {
+            Ok(model) => model,
+            Err(_) => unreachable!("a hook that never interrupts cannot stop the fit"),
+        }
+    }
+
+    /// As `fit_within`, asking `interrupt` between pairs of columns (each is one pass over the
+    /// sample or the rows: 1M rows x 33 columns count in about 1.4 s, so a cancel must get in).
+    pub fn fit_controlled(train: &CodedTable, cards: &[usize], budget: usize, interrupt: &mut dyn FnMut() -> bool) -> Result<PairwiseNll> {
         let marginal = IndepNll::fit(train, cards);
         let m = cards.len();
         let first = train.n_cols.saturating_sub(m);
@@ -124,6 +135,9 @@ impl PairwiseNll {
         let mut score = vec![f64::NEG_INFINITY; m * m];
         if n_sample > 1.0 {
             for j in 0..m {
+                if interrupt() {
+                    return Err(Error::Interrupted);
+                }
                 for k in j + 1..m {
                     let t = pair_runs(train, sample(), first, j, k, cards);
                     let v = penalised_mutual_information(&t, cards[k], n_sample);
@@ -145,7 +159,13 @@ impl PairwiseNll {
             parents.iter().enumerate().flat_map(|(j, ps)| ps.iter().map(move |&k| (j.min(k as usize), j.max(k as usize)))).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let mut tables: Vec<PairTable> = wanted.iter().map(|&(j, k)| pair_runs(train, 0..train.n_rows, first, j, k, cards)).collect();
+        let mut tables: Vec<PairTable> = Vec::with_capacity(wanted.len());
+        for &(j, k) in &wanted {
+            if interrupt() {
+                return Err(Error::Interrupted);
+            }
+            tables.push(pair_runs(train, 0..train.n_rows, first, j, k, cards));
+        }
         // over the budget, leave out the pairs with the most distinct value pairs first
         let mut total: usize = tables.iter().map(|t| t.keys.len()).sum();
         if total > budget {
@@ -166,7 +186,7 @@ impl PairwiseNll {
         for (i, t) in tables.iter().enumerate() {
             slots[t.j as usize * m + t.k as usize] = i as u32;
         }
-        PairwiseNll { marginal, cards: cards.to_vec(), slots, tables, parents }
+        Ok(PairwiseNll { marginal, cards: cards.to_vec(), slots, tables, parents })
     }
 
     /// Whether the stored tables are consistent with columns of cardinalities `cards` (a
@@ -265,6 +285,27 @@ mod tests {
         // the independent column is untouched
         assert!((broken[2] - ok[2]).abs() < 1e-12);
         assert!(m.score(&[0, 1, 1]) > m.score(&[0, 0, 1]) + 10.0);
+    }
+
+    #[test]
+    fn test_an_interrupt_stops_the_count_and_a_quiet_hook_changes_nothing() {
+        let t = table(1000);
+        let mut asked = 0usize;
+        let mut quiet = || {
+            asked += 1;
+            false
+        };
+        let m = PairwiseNll::fit_controlled(&t, &[2, 2, 2], MAX_PAIR_ENTRIES, &mut quiet).unwrap();
+        assert_eq!(m.score(&[0, 1, 1]), PairwiseNll::fit(&t, &[2, 2, 2]).score(&[0, 1, 1]));
+        // asked once per column of the parent search and once per counted pair of columns
+        assert!(asked > 3, "{asked}");
+        let mut calls = 0usize;
+        let mut stop = || {
+            calls += 1;
+            calls >= 2
+        };
+        assert!(matches!(PairwiseNll::fit_controlled(&t, &[2, 2, 2], MAX_PAIR_ENTRIES, &mut stop), Err(Error::Interrupted)));
+        assert_eq!(calls, 2);
     }
 
     #[test]

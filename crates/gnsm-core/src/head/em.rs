@@ -3,7 +3,7 @@
 
 use super::kmeans::{kmeans, Stats};
 use super::linalg::{dot, packed_len, precision_factor};
-use super::CHUNK_ROWS;
+use super::{uncontrolled, FitControl, CHUNK_ROWS};
 use crate::error::{invalid, Error, Result};
 use crate::stats::log_sum_exp_f64;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
@@ -57,6 +57,11 @@ pub(super) fn contiguous_finite(data: ArrayView2<f64>, what: &str) -> Result<Vec
 impl GaussianMixture {
     /// Fits a full-covariance mixture by EM from a k-means initialisation.
     pub fn fit(data: ArrayView2<f64>, k: usize, seed: u64, max_iter: usize, tol: f64, reg_covar: f64) -> Result<GaussianMixture> {
+        uncontrolled(|ctl| GaussianMixture::fit_controlled(data, k, seed, max_iter, tol, reg_covar, ctl))
+    }
+
+    /// `fit`, with its passes on the control's pool and a check for interrupts between EM steps.
+    pub fn fit_controlled(data: ArrayView2<f64>, k: usize, seed: u64, max_iter: usize, tol: f64, reg_covar: f64, ctl: &mut FitControl) -> Result<GaussianMixture> {
         if k == 0 {
             return Err(invalid("n_components", "must be at least 1"));
         }
@@ -73,29 +78,31 @@ impl GaussianMixture {
         let (n, d) = data.dim();
         let k = k.min(n);
 
-        let (labels, stats) = kmeans(&x, n, d, k, seed);
+        let (labels, stats) = kmeans(&x, n, d, k, seed, ctl)?;
         // one-hot responsibilities from the k-means labels, as sklearn's init_params="kmeans"
         let mut resp = vec![0.0; n * k];
         for (i, &l) in labels.iter().enumerate() {
             resp[i * k + l] = 1.0;
         }
-        let mut gmm = m_step(&x, d, &resp, k, &stats, reg_covar)?;
+        let mut gmm = m_step(&x, d, &resp, k, &stats, reg_covar, ctl)?;
 
         let mut lower_bound = f64::NEG_INFINITY;
         for _ in 0..max_iter {
+            ctl.check()?;
             let kc = gmm.n_components;
             let log_w: Vec<f64> = gmm.weights.iter().map(|w| w.ln()).collect();
-            let parts: Vec<Stats> = x
-                .par_chunks(CHUNK_ROWS * d)
-                .zip(resp[..n * kc].par_chunks_mut(CHUNK_ROWS * kc))
-                .map(|(xs, rs)| gmm.e_step_chunk(&log_w, xs, rs))
-                .collect();
+            let parts: Vec<Stats> = ctl.run(|| {
+                x.par_chunks(CHUNK_ROWS * d)
+                    .zip(resp[..n * kc].par_chunks_mut(CHUNK_ROWS * kc))
+                    .map(|(xs, rs)| gmm.e_step_chunk(&log_w, xs, rs))
+                    .collect()
+            });
             let mut st = Stats::zeros(kc, d);
             for p in &parts {
                 st.add(p);
             }
             let ll = st.ll / n as f64;
-            gmm = m_step(&x, d, &resp[..n * kc], kc, &st, reg_covar)?;
+            gmm = m_step(&x, d, &resp[..n * kc], kc, &st, reg_covar, ctl)?;
             if (ll - lower_bound).abs() < tol {
                 break;
             }
@@ -214,7 +221,7 @@ impl GaussianMixture {
 
 /// M-step: weights, means and covariance factors from responsibilities (n x k) and their sums,
 /// dropping components with less mass than `MIN_COMPONENT_ROWS` rows (see the module note).
-fn m_step(x: &[f64], d: usize, resp: &[f64], k: usize, st: &Stats, reg_covar: f64) -> Result<GaussianMixture> {
+fn m_step(x: &[f64], d: usize, resp: &[f64], k: usize, st: &Stats, reg_covar: f64, ctl: &FitControl) -> Result<GaussianMixture> {
     let min_mass = MIN_COMPONENT_MASS.max(MIN_COMPONENT_ROWS);
     let mut alive: Vec<usize> = (0..k).filter(|&c| st.nk[c] >= min_mass).collect();
     if alive.is_empty() {
@@ -231,30 +238,31 @@ fn m_step(x: &[f64], d: usize, resp: &[f64], k: usize, st: &Stats, reg_covar: f6
 
     // scatter matrices sum_i r_ic (x_i - mu_c)(x_i - mu_c)^T as a GEMM per chunk: centred rows
     // weighted by sqrt(r) times their transpose
-    let parts: Vec<Vec<f64>> = x
-        .par_chunks(CHUNK_ROWS * d)
-        .zip(resp.par_chunks(CHUNK_ROWS * k))
-        .map(|(xs, rs)| {
-            let rows = xs.len() / d;
-            let mut acc = vec![0.0; ka * d * d];
-            let mut centred = Array2::<f64>::zeros((rows, d));
-            for (a, &c) in alive.iter().enumerate() {
-                let mu = &means[a * d..(a + 1) * d];
-                for (i, mut out) in centred.rows_mut().into_iter().enumerate() {
-                    let w = rs[i * k + c].sqrt();
-                    let row = &xs[i * d..(i + 1) * d];
-                    for ((o, v), m) in out.iter_mut().zip(row).zip(mu) {
-                        *o = w * (v - m);
+    let parts: Vec<Vec<f64>> = ctl.run(|| {
+        x.par_chunks(CHUNK_ROWS * d)
+            .zip(resp.par_chunks(CHUNK_ROWS * k))
+            .map(|(xs, rs)| {
+                let rows = xs.len() / d;
+                let mut acc = vec![0.0; ka * d * d];
+                let mut centred = Array2::<f64>::zeros((rows, d));
+                for (a, &c) in alive.iter().enumerate() {
+                    let mu = &means[a * d..(a + 1) * d];
+                    for (i, mut out) in centred.rows_mut().into_iter().enumerate() {
+                        let w = rs[i * k + c].sqrt();
+                        let row = &xs[i * d..(i + 1) * d];
+                        for ((o, v), m) in out.iter_mut().zip(row).zip(mu) {
+                            *o = w * (v - m);
+                        }
+                    }
+                    let slot = &mut acc[a * d * d..(a + 1) * d * d];
+                    if let Ok(mut s) = ArrayViewMut2::from_shape((d, d), slot) {
+                        ndarray::linalg::general_mat_mul(1.0, &centred.t(), &centred, 1.0, &mut s);
                     }
                 }
-                let slot = &mut acc[a * d * d..(a + 1) * d * d];
-                if let Ok(mut s) = ArrayViewMut2::from_shape((d, d), slot) {
-                    ndarray::linalg::general_mat_mul(1.0, &centred.t(), &centred, 1.0, &mut s);
-                }
-            }
-            acc
-        })
-        .collect();
+                acc
+            })
+            .collect()
+    });
     let mut scatter = vec![0.0; ka * d * d];
     for p in &parts {
         for (a, b) in scatter.iter_mut().zip(p) {

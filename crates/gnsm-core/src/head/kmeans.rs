@@ -2,7 +2,8 @@
 //! `init_params="kmeans"`), and the per-chunk sums both share.
 
 use super::linalg::sq_dist;
-use super::CHUNK_ROWS;
+use super::{FitControl, CHUNK_ROWS};
+use crate::error::Result;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -42,7 +43,7 @@ impl Stats {
 }
 
 /// k-means++ seeding (sklearn's greedy variant with 2 + ln k local trials per centre).
-fn kmeans_plus_plus(x: &[f64], n: usize, d: usize, k: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+fn kmeans_plus_plus(x: &[f64], n: usize, d: usize, k: usize, rng: &mut ChaCha8Rng, ctl: &mut FitControl) -> Result<Vec<f64>> {
     let row = |i: usize| &x[i * d..(i + 1) * d];
     let mut centers = Vec::with_capacity(k * d);
     let first = rng.random_range(0..n);
@@ -52,6 +53,7 @@ fn kmeans_plus_plus(x: &[f64], n: usize, d: usize, k: usize, rng: &mut ChaCha8Rn
     let trials = 2 + (k as f64).ln().floor() as usize;
     let mut cumsum = vec![0.0; n];
     for _ in 1..k {
+        ctl.check()?;
         let mut acc = 0.0;
         for (c, v) in cumsum.iter_mut().zip(&closest) {
             acc += v;
@@ -79,7 +81,7 @@ fn kmeans_plus_plus(x: &[f64], n: usize, d: usize, k: usize, rng: &mut ChaCha8Rn
             potential = pot;
         }
     }
-    centers
+    Ok(centers)
 }
 
 /// Assigns one chunk of rows to their nearest centre, returning counts and sums per centre.
@@ -108,24 +110,26 @@ fn assign_chunk(xs: &[f64], labels: &mut [usize], centers: &[f64], k: usize, d: 
 }
 
 /// k-means++ then Lloyd iterations; returns labels and the matching counts/sums.
-pub(super) fn kmeans(x: &[f64], n: usize, d: usize, k: usize, seed: u64) -> (Vec<usize>, Stats) {
+pub(super) fn kmeans(x: &[f64], n: usize, d: usize, k: usize, seed: u64, ctl: &mut FitControl) -> Result<(Vec<usize>, Stats)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut centers = kmeans_plus_plus(x, n, d, k, &mut rng);
+    let mut centers = kmeans_plus_plus(x, n, d, k, &mut rng, ctl)?;
     let mut labels = vec![usize::MAX; n];
     let mut iter = 0;
     loop {
-        let parts: Vec<Stats> = x
-            .par_chunks(CHUNK_ROWS * d)
-            .zip(labels.par_chunks_mut(CHUNK_ROWS))
-            .map(|(xs, ls)| assign_chunk(xs, ls, &centers, k, d))
-            .collect();
+        ctl.check()?;
+        let parts: Vec<Stats> = ctl.run(|| {
+            x.par_chunks(CHUNK_ROWS * d)
+                .zip(labels.par_chunks_mut(CHUNK_ROWS))
+                .map(|(xs, ls)| assign_chunk(xs, ls, &centers, k, d))
+                .collect()
+        });
         let mut st = Stats::zeros(k, d);
         for p in &parts {
             st.add(p);
         }
         iter += 1;
         if !st.changed || iter >= KMEANS_MAX_ITER {
-            return (labels, st);
+            return Ok((labels, st));
         }
         for c in 0..k {
             // an empty cluster keeps its centre; the EM stage drops it if it stays empty

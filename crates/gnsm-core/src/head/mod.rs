@@ -27,7 +27,7 @@ mod tests;
 pub use em::GaussianMixture;
 pub use scaler::StandardScaler;
 
-use crate::error::{invalid, Result};
+use crate::error::{invalid, Error, Result};
 use em::contiguous_finite;
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,47 @@ pub const CV_QUANTILE: f64 = 0.1;
 /// Rows per parallel work unit; fixed so results never depend on the thread count.
 const CHUNK_ROWS: usize = 1024;
 
+/// Where a head fit runs its parallel passes, and how it learns that it should stop.
+///
+/// The iteration loops (k-means, EM, the cross-validation tasks) run on the calling thread, which
+/// asks `interrupt` between steps (the SQL layer's hook checks Postgres' interrupt flag, so it must
+/// never run on a pool thread); each pass over the rows runs inside `pool`, the pool that
+/// `gnsm.threads` sized, instead of rayon's global one.
+pub struct FitControl<'a> {
+    pool: Option<&'a rayon::ThreadPool>,
+    interrupt: &'a mut dyn FnMut() -> bool,
+}
+
+impl<'a> FitControl<'a> {
+    /// Parallel passes on `pool` (rayon's global pool when `None`), stopping when `interrupt` says so.
+    pub fn new(pool: Option<&'a rayon::ThreadPool>, interrupt: &'a mut dyn FnMut() -> bool) -> FitControl<'a> {
+        FitControl { pool, interrupt }
+    }
+
+    /// Runs one parallel pass in the control's pool.
+    fn run<R: Send>(&self, pass: impl FnOnce() -> R + Send) -> R {
+        match self.pool {
+            Some(pool) => pool.install(pass),
+            None => pass(),
+        }
+    }
+
+    /// `Error::Interrupted` when the caller asked to stop.
+    fn check(&mut self) -> Result<()> {
+        if (self.interrupt)() {
+            Err(Error::Interrupted)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Runs `f` with a control on rayon's global pool that never interrupts (tests, research tools).
+fn uncontrolled<T>(f: impl FnOnce(&mut FitControl) -> T) -> T {
+    let mut never = || false;
+    f(&mut FitControl::new(None, &mut never))
+}
+
 /// Scaler plus mixture: the density part of the anomaly score.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DensityHead {
@@ -62,6 +103,11 @@ impl DensityHead {
     /// Scales the features, picks the number of components by k-fold CV of the 10% quantile of
     /// held-out log-likelihoods, and refits on all rows.
     pub fn fit(features: ArrayView2<f64>, candidates: &[usize], folds: usize, seed: u64) -> Result<DensityHead> {
+        uncontrolled(|ctl| DensityHead::fit_controlled(features, candidates, folds, seed, ctl))
+    }
+
+    /// `fit`, with its passes on the control's pool and its loops stopping when it interrupts.
+    pub fn fit_controlled(features: ArrayView2<f64>, candidates: &[usize], folds: usize, seed: u64, ctl: &mut FitControl) -> Result<DensityHead> {
         if candidates.is_empty() || candidates.contains(&0) {
             return Err(invalid("candidates", "must be a non-empty list of positive component counts"));
         }
@@ -77,8 +123,8 @@ impl DensityHead {
         cands.sort_unstable();
         cands.dedup();
         // too few rows to cross-validate: the smallest candidate (reduced to n inside the fit)
-        let chosen = if cands.len() == 1 || n < 5 * folds { cands[0] } else { select::select_by_cv(&scaled, &cands, folds, seed)? };
-        let gmm = GaussianMixture::fit(scaled.view(), chosen, seed, DEFAULT_MAX_ITER, DEFAULT_TOL, DEFAULT_REG_COVAR)?;
+        let chosen = if cands.len() == 1 || n < 5 * folds { cands[0] } else { select::select_by_cv(&scaled, &cands, folds, seed, ctl)? };
+        let gmm = GaussianMixture::fit_controlled(scaled.view(), chosen, seed, DEFAULT_MAX_ITER, DEFAULT_TOL, DEFAULT_REG_COVAR, ctl)?;
         Ok(DensityHead { scaler, gmm, n_components: chosen })
     }
 

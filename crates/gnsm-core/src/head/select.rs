@@ -1,17 +1,18 @@
 //! Choice of the number of mixture components by k-fold cross-validation of the 10% quantile
 //! of held-out log-likelihoods (the tail is what matters for anomaly detection, not the mean).
 
-use super::{GaussianMixture, CV_QUANTILE, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
+use super::{FitControl, GaussianMixture, CV_QUANTILE, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL};
 use crate::error::{Error, Result};
 use crate::stats::quantile_linear;
 use ndarray::Array2;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 
 /// Picks the candidate with the best mean held-out 10%-quantile log-likelihood (ties: fewer).
-pub(super) fn select_by_cv(scaled: &Array2<f64>, cands: &[usize], folds: usize, seed: u64) -> Result<usize> {
+/// The (candidate, fold) fits run one after another, each with its passes in parallel, so that
+/// the calling thread can check for interrupts between EM steps.
+pub(super) fn select_by_cv(scaled: &Array2<f64>, cands: &[usize], folds: usize, seed: u64, ctl: &mut FitControl) -> Result<usize> {
     let n = scaled.nrows();
     let mut perm: Vec<usize> = (0..n).collect();
     perm.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
@@ -30,16 +31,19 @@ pub(super) fn select_by_cv(scaled: &Array2<f64>, cands: &[usize], folds: usize, 
         })
         .collect();
     let tasks: Vec<(usize, usize)> = (0..cands.len()).flat_map(|c| (0..folds).map(move |f| (c, f))).collect();
-    let results: Vec<Result<f64>> = tasks
-        .par_iter()
-        .map(|&(c, f)| {
-            let (train, held) = &fold_data[f];
-            let gmm = GaussianMixture::fit(train.view(), cands[c], seed, DEFAULT_MAX_ITER, DEFAULT_TOL, DEFAULT_REG_COVAR)?;
-            let mut held_ll = gmm.score_samples(held.view());
+    let mut results: Vec<Result<f64>> = Vec::with_capacity(tasks.len());
+    for &(c, f) in &tasks {
+        let (train, held) = &fold_data[f];
+        let fitted = GaussianMixture::fit_controlled(train.view(), cands[c], seed, DEFAULT_MAX_ITER, DEFAULT_TOL, DEFAULT_REG_COVAR, ctl);
+        if let Err(Error::Interrupted) = fitted {
+            return Err(Error::Interrupted);
+        }
+        results.push(fitted.map(|gmm| {
+            let mut held_ll = ctl.run(|| gmm.score_samples(held.view()));
             held_ll.sort_by(f64::total_cmp);
-            Ok(quantile_linear(&held_ll, CV_QUANTILE))
-        })
-        .collect();
+            quantile_linear(&held_ll, CV_QUANTILE)
+        }));
+    }
 
     let mut best: Option<(f64, usize)> = None;
     let mut first_err = None;

@@ -142,3 +142,48 @@ fn test_same_seed_identical_fit_any_thread_count() {
     let c = pool.install(fit);
     assert_eq!(a, c);
 }
+
+#[test]
+fn test_an_interrupt_stops_the_head_fit_and_a_quiet_hook_changes_nothing() {
+    let x = normal(4_000, 8, 0.0, 9);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    // a hook that never interrupts is asked at least once per cross-validation fit, and the head
+    // is the one fitted without a control (the pool changes where passes run, not what they sum)
+    let mut calls = 0usize;
+    let mut count = || {
+        calls += 1;
+        false
+    };
+    let head = DensityHead::fit_controlled(x.view(), &DEFAULT_CANDIDATES, DEFAULT_FOLDS, 7, &mut FitControl::new(Some(&pool), &mut count)).unwrap();
+    assert_eq!(head, DensityHead::fit(x.view(), &DEFAULT_CANDIDATES, DEFAULT_FOLDS, 7).unwrap());
+    assert!(calls >= DEFAULT_CANDIDATES.len() * DEFAULT_FOLDS, "{calls} checks");
+    // a hook that interrupts at its 10th call stops the fit there, with Interrupted
+    let mut asked = 0usize;
+    let mut stop = || {
+        asked += 1;
+        asked >= 10
+    };
+    let stopped = DensityHead::fit_controlled(x.view(), &DEFAULT_CANDIDATES, DEFAULT_FOLDS, 7, &mut FitControl::new(Some(&pool), &mut stop));
+    assert!(matches!(stopped, Err(crate::Error::Interrupted)), "{stopped:?}");
+    assert_eq!(asked, 10);
+}
+
+#[test]
+fn test_head_fit_checks_for_interrupts_well_within_a_second() {
+    // a cancel must stop training within a second (issue 13); the head's longest step is one EM
+    // or k-means pass over its rows: 20,000 rows (four times the default max_head_rows) x 41
+    // features, nine components
+    let x = normal(20_000, 41, 0.0, 10);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let mut last = std::time::Instant::now();
+    let mut worst = std::time::Duration::ZERO;
+    let mut hook = || {
+        let now = std::time::Instant::now();
+        worst = worst.max(now - last);
+        last = now;
+        false
+    };
+    DensityHead::fit_controlled(x.view(), &[9], DEFAULT_FOLDS, 1, &mut FitControl::new(Some(&pool), &mut hook)).unwrap();
+    // generous against a loaded machine: one pass takes tens of milliseconds here
+    assert!(worst < std::time::Duration::from_millis(1000), "longest gap between checks {worst:?}");
+}

@@ -5,8 +5,8 @@
 use super::{Evidence, Model, N_QUANTILES};
 use crate::encoding::{CodedTable, Encoder, TableBuilder};
 use crate::error::{Error, Result};
-use crate::frequency::{IndepNll, PairwiseNll};
-use crate::head::DensityHead;
+use crate::frequency::{IndepNll, PairwiseNll, MAX_PAIR_ENTRIES};
+use crate::head::{DensityHead, FitControl};
 use crate::relax::logit_scales;
 use crate::score::FeatureMap;
 use crate::stats::quantiles_linear;
@@ -47,7 +47,10 @@ impl Model {
         let (network, report) = train_network(&encoder, table, config, pool, hooks)?;
         // the frequency model counts categories; numeric columns are scored from the encoder's stats
         let frequency = config.frequency_feature.then(|| IndepNll::fit(table, &encoder.block_sizes()));
-        let pairwise = config.pairwise.then(|| PairwiseNll::fit(table, &encoder.block_sizes()));
+        let pairwise = match config.pairwise {
+            true => Some(PairwiseNll::fit_controlled(table, &encoder.block_sizes(), MAX_PAIR_ENTRIES, &mut *hooks.interrupt)?),
+            false => None,
+        };
         // the density head is fitted on a seeded sample of the training rows
         let mut rows: Vec<usize> = (0..table.n_rows).collect();
         if rows.len() > config.max_head_rows {
@@ -74,7 +77,9 @@ impl Model {
         let hd = fmap.n_head_features();
         let head_feats: Vec<f64> = feats.chunks_exact(nf).flat_map(|f| f[..hd].iter().copied()).collect();
         let view = ArrayView2::from_shape((rows.len(), hd), &head_feats).map_err(|e| Error::Numeric { reason: e.to_string() })?;
-        let head = DensityHead::fit(view, &config.gmm_components, 5, config.seed)?;
+        // on the pool gnsm.threads sized, stopping between EM steps when the caller cancels
+        let mut ctl = FitControl::new(Some(pool), &mut *hooks.interrupt);
+        let head = DensityHead::fit_controlled(view, &config.gmm_components, 5, config.seed, &mut ctl)?;
         let gmm: Vec<f64> = head_feats.chunks_exact(hd).map(|f| head.score(f)).collect();
         // evidence terms: the head NLL, IndepNLL (the head's last feature) when blended, and the
         // PairwiseNLL (the last feature) when counted
