@@ -32,7 +32,11 @@ pub struct CachedModel {
 impl CachedModel {
     /// Score of a coded row, through the memo.
     pub fn score(&self, codes: &[u32]) -> f64 {
-        self.memo.get_or_compute(codes, |c| self.model.score_codes(c).or_raise(&format!("gnsm model \"{}\"", self.name)))
+        // the error context is formatted only on failure (the fast scorer takes microseconds)
+        self.memo.get_or_compute(codes, |c| match self.model.score_codes(c) {
+            Ok(s) => s,
+            Err(e) => Err::<f64, _>(e).or_raise(&format!("gnsm model \"{}\"", self.name)),
+        })
     }
 }
 

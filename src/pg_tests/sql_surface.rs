@@ -345,3 +345,32 @@ fn test_scores_do_not_depend_on_the_tables_column_order() {
     assert_eq!(n, Some(600));
 }
 
+
+#[pg_test]
+fn test_fast_scorer_scores_explains_and_places_rows_like_the_exact_path() {
+    make_dependent_table("fastdep");
+    let opts = FAST.replace("\"seed\": 1", "\"seed\": 1, \"scorer\": \"fast\", \"name\": \"fastdep_fast\"");
+    Spi::run(&format!("SELECT gnsm_train('fastdep', ARRAY['a','b','c'], '{opts}')")).unwrap();
+    assert_eq!(Spi::get_one::<String>("SELECT options->>'scorer' FROM gnsm.models WHERE name = 'fastdep_fast'").unwrap().as_deref(), Some("fast"));
+    // the planted rows rank on top, as with the exact scorer on this table
+    let top: Vec<i32> = Spi::get_one::<Vec<i32>>(
+        "SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM fastdep t ORDER BY gnsm_score(t, 'fastdep_fast') DESC LIMIT 6) s",
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(top, vec![1, 2, 3, 4, 5, 6]);
+    // gnsm_explain blames a column of the broken pair, scoring the candidates with the same scorer
+    let top = Spi::get_one::<String>(
+        "SELECT e.column_name FROM fastdep t, gnsm_explain(t, 'fastdep_fast') e WHERE t.id = 1 ORDER BY e.contribution DESC LIMIT 1",
+    )
+    .unwrap()
+    .unwrap();
+    assert!(top == "a" || top == "b", "{top}");
+    let pct = Spi::get_one::<f64>("SELECT gnsm_score_percentile(t, 'fastdep_fast') FROM fastdep t WHERE id = 1").unwrap().unwrap();
+    assert!(pct > 99.0, "{pct}");
+    assert_fails(
+        "SELECT gnsm_train('fastdep', ARRAY['a','b','c'], '{\"scorer\": \"quick\"}')",
+        "22023",
+        "gnsm option \"scorer\" must be one of \"fast\", \"exact\"",
+    );
+}

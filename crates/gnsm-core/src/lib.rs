@@ -4,6 +4,7 @@
 //! (ExpConcrete noise and the closed-form score target) -> `network` (tab-resnet forward/backward)
 //! -> `train` (AdamW, EMA, validation) -> `score` (score-norm and denoising-loss features) with
 //! `frequency` (the independent-columns NLL feature) -> `head` (scaler + Gaussian mixture density)
+//! -> `fast` (the student that scores a row without the network, fitted to the head's NLL)
 //! -> `model` (fit pipeline, scoring, explanations, versioned binary format, the SQL layer's
 //! facade). `stats` holds the shared quantile/mean/log-sum-exp helpers. Evaluation code (data
 //! sets, metrics, baselines) lives in the gnsm-eval crate, so the extension does not link it.
@@ -12,6 +13,7 @@
 
 pub mod encoding;
 pub mod error;
+pub mod fast;
 pub mod frequency;
 pub mod head;
 pub mod kernels;

@@ -145,3 +145,47 @@ fn test_unseen_value_scores_higher_than_the_seen_value() {
         }
     }
 }
+
+/// Spearman rank correlation (ties broken by position; the scores here are continuous).
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let ranks = |v: &[f64]| {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+        let mut r = vec![0.0; v.len()];
+        for (rank, &i) in idx.iter().enumerate() {
+            r[i] = rank as f64;
+        }
+        r
+    };
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let d2: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - y) * (x - y)).sum();
+    1.0 - 6.0 * d2 / (n * (n * n - 1.0))
+}
+
+#[test]
+fn test_fast_scorer_ranks_like_the_exact_one_and_survives_the_round_trip() {
+    let p = planted();
+    let pool = build_pool(2).unwrap();
+    // a model trained with the fast scorer carries it, and scores with it
+    let model = Hooks::silent(|h| {
+        Model::fit_coded(p.encoder.clone(), &p.train, &TrainConfig { fast_scorer: true, ..small_config() }, &pool, h)
+    })
+    .unwrap();
+    let fast = model.fast.as_ref().expect("\"scorer\": \"fast\" fits a fast scorer");
+    let scores = model.score_table(&p.test, Some(&pool)).unwrap();
+    let exact = model.score_table_exact(&p.test, Some(&pool)).unwrap();
+    assert_eq!(scores[5], fast.score(&model.features, p.test.row(5)));
+    assert_eq!(scores[5], model.score_codes(p.test.row(5)).unwrap());
+    let (a_fast, a_exact) = (auroc(&scores, &p.labels), auroc(&exact, &p.labels));
+    assert!(a_fast > a_exact - 0.02, "fast AUROC {a_fast} vs exact {a_exact}");
+    let rho = spearman(&scores, &exact);
+    assert!(rho > 0.9, "Spearman {rho}");
+    // the bytes keep it; the default (exact) model has none and scores from the network, exactly
+    // as the fast model's exact path does (same seed, same network)
+    let back = Model::from_bytes(&model.to_bytes()).unwrap();
+    assert_eq!(back.score_table(&p.test, Some(&pool)).unwrap(), scores);
+    assert!(p.model.fast.is_none());
+    let s = p.model.score_table(&p.test, Some(&pool)).unwrap();
+    assert_eq!(s, exact);
+}

@@ -43,10 +43,16 @@ impl Evidence {
             })
             .collect();
         let n = terms.first().map_or(0, |v| v.len());
-        let mut sums: Vec<f64> = (0..n).map(|r| terms.iter().zip(&moments).map(|(v, (m, s))| (v[r] - m) / s).sum()).collect();
+        let sums: Vec<f64> = (0..n).map(|r| terms.iter().zip(&moments).map(|(v, (m, s))| (v[r] - m) / s).sum()).collect();
+        Evidence { terms: moments, feature_index, raw_quantiles: Vec::new(), tail_scale: 1.0 }.calibrated_on(sums)
+    }
+
+    /// The same standardisation, calibrated on these raw sums of the training rows (the fast
+    /// scorer's sums, whose head term is the student's estimate).
+    pub fn calibrated_on(&self, mut sums: Vec<f64>) -> Evidence {
         sums.retain(|x| x.is_finite());
         sums.sort_by(f64::total_cmp);
-        let mut e = Evidence { terms: moments, feature_index, raw_quantiles: Vec::new(), tail_scale: 1.0 };
+        let mut e = Evidence { terms: self.terms.clone(), feature_index: self.feature_index.clone(), raw_quantiles: Vec::new(), tail_scale: 1.0 };
         if sums.is_empty() {
             e.raw_quantiles = vec![0.0; 2];
             return e;
@@ -68,11 +74,16 @@ impl Evidence {
 
     /// Calibrated score of a row from its head NLL and feature vector.
     pub fn score(&self, head_nll: f64, features: &[f64]) -> f64 {
+        self.calibrate(self.raw_sum(head_nll, features))
+    }
+
+    /// Summed standardised terms of a row from its head NLL and feature vector.
+    pub fn raw_sum(&self, head_nll: f64, features: &[f64]) -> f64 {
         let mut raw = (head_nll - self.terms[0].0) / self.terms[0].1;
         for ((m, s), &i) in self.terms[1..].iter().zip(&self.feature_index) {
             raw += (features[i as usize] - m) / s;
         }
-        self.calibrate(raw)
+        raw
     }
 
     /// Raw sum where the exponential tail starts (the training rows' 99th percentile).

@@ -28,7 +28,12 @@ impl Model {
         fm.check_codes(codes)?;
         let d = fm.encoder.input_dim();
         let pass = fm.feature_pass(&[codes], true);
-        let score = self.score_features(&pass.features);
+        // the row's score and its variants' by the model's scorer, so that explain agrees with
+        // gnsm_score (the network pass above is still what gives the shares and candidates)
+        let score = match &self.fast {
+            Some(fast) => fast.score(fm, codes),
+            None => self.score_features(&pass.features),
+        };
         // candidates per categorical column: every value of a small vocabulary (<= 16, most
         // columns), else the 8 values the network favours (mean softmax over levels) plus the most
         // frequent one; per numeric column: the training quantiles (and NULL where training had
@@ -64,11 +69,15 @@ impl Model {
             })
             .collect();
         let refs: Vec<&[u32]> = variants.iter().map(Vec::as_slice).collect();
-        let nf = fm.n_features();
-        let feats = fm.features(&refs, None);
+        let variant_scores: Vec<f64> = match &self.fast {
+            Some(fast) => refs.iter().map(|v| fast.score(fm, v)).collect(),
+            None => {
+                let nf = fm.n_features();
+                fm.features(&refs, None).chunks_exact(nf).map(|f| self.score_features(f)).collect()
+            }
+        };
         let mut best: Vec<Option<(f64, &str)>> = vec![None; codes.len()];
-        for ((j, _, text), f) in candidates.iter().zip(feats.chunks_exact(nf)) {
-            let s = self.score_features(f);
+        for ((j, _, text), &s) in candidates.iter().zip(&variant_scores) {
             if best[*j].is_none_or(|(b, _)| s < b) {
                 best[*j] = Some((s, text));
             }

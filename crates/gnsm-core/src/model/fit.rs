@@ -6,6 +6,7 @@ use super::{Evidence, Model, N_QUANTILES};
 use crate::encoding::{CodedTable, Encoder, TableBuilder};
 use crate::error::{Error, Result};
 use crate::frequency::{IndepNll, PairwiseNll, MAX_PAIR_ENTRIES};
+use crate::fast::{FastScorer, Teacher};
 use crate::head::{DensityHead, FitControl};
 use crate::relax::logit_scales;
 use crate::score::FeatureMap;
@@ -93,8 +94,20 @@ impl Model {
         let mut terms = vec![gmm.clone()];
         terms.extend(index.iter().map(|&i| feats.chunks_exact(nf).map(|f| f[i as usize]).collect::<Vec<f64>>()));
         let evidence = Evidence::fit(&terms, index);
-        // the training rows' scores from the values above (not a second pass of the head)
-        let mut scores: Vec<f64> = gmm.iter().zip(feats.chunks_exact(nf)).map(|(&g, f)| evidence.score(g, f)).collect();
+        // the fast scorer learns the head's NLL from these rows and perturbed copies (issue 13)
+        let fast = match config.fast_scorer {
+            true => {
+                let teacher = Teacher { features: &fmap, head: &head, evidence: &evidence, table, rows: &rows, row_features: &feats };
+                Some(FastScorer::fit(&teacher, config.seed, pool, &mut *hooks.interrupt)?)
+            }
+            false => None,
+        };
+        // the training rows' scores by the scorer that will score (the exact one from the values
+        // above, not a second pass of the head)
+        let mut scores: Vec<f64> = match &fast {
+            Some(fs) => rows.iter().map(|&r| fs.score(&fmap, table.row(r))).collect(),
+            None => gmm.iter().zip(feats.chunks_exact(nf)).map(|(&g, f)| evidence.score(g, f)).collect(),
+        };
         scores.sort_by(f64::total_cmp);
         Ok(Model {
             features: fmap,
@@ -104,6 +117,7 @@ impl Model {
             score_quantiles: quantiles_linear(&scores, N_QUANTILES),
             blend: None,
             evidence: Some(evidence),
+            fast,
         })
     }
 }

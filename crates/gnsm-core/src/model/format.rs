@@ -2,14 +2,16 @@
 //!
 //! Format: `b"GNSM"` magic, `u16` little-endian format version, `u64` little-endian FNV-1a checksum
 //! of the payload, then the payload: bincode 1.x (fixed-width integers, little-endian) of
-//! `ModelPayload` (version 5: the pairwise model, the `pairwise` option and the calibrated
-//! evidence sum), `ModelPayloadV4` (version 4: numeric columns in the encoder),
+//! `ModelPayload` (version 5: the pairwise model, the `pairwise` and `scorer` options, the
+//! calibrated evidence sum and the fast scorer; version 5 was never released without the last
+//! two, so it carries them without a version of its own), `ModelPayloadV4` (version 4: numeric columns in the encoder),
 //! `ModelPayloadV4<EncoderV3>` (version 3: the score blend), or `ModelPayloadOld` with the options of version 2 (feature-kind fields) or 1
 //! (the paper's feature set). Readers for every released format version are kept; a new field
 //! means a new version. Truncated, corrupted or foreign bytes give `Error::CorruptModel`, never a
 //! panic.
 
 use super::{Blend, Evidence, Model};
+use crate::fast::FastScorer;
 use crate::encoding::{ColumnVocab, Encoder};
 use crate::error::{Error, Result};
 use crate::frequency::{IndepNll, PairwiseNll};
@@ -42,6 +44,7 @@ struct ModelPayload {
     score_quantiles: Vec<f64>,
     blend: Option<Blend>,
     evidence: Option<Evidence>,
+    fast: Option<FastScorer>,
 }
 
 /// What format versions 3 and 4 store: version 4 (`E = Encoder`) added numeric columns to the
@@ -77,6 +80,7 @@ impl ModelPayloadV4 {
             score_quantiles: self.score_quantiles,
             blend: self.blend,
             evidence: None,
+            fast: None,
         }
     }
 }
@@ -196,6 +200,7 @@ impl TrainConfigV4 {
             dsm_draws: self.dsm_draws,
             frequency_blend: self.frequency_blend,
             pairwise: false,
+            fast_scorer: false,
         }
     }
 }
@@ -311,6 +316,7 @@ impl Model {
             score_quantiles: self.score_quantiles.clone(),
             blend: self.blend,
             evidence: self.evidence.clone(),
+            fast: self.fast.clone(),
         };
         let body = bincode_options(usize::MAX).serialize(&payload).expect("in-memory serialisation cannot fail");
         let mut out = Vec::with_capacity(HEADER + body.len());
@@ -403,6 +409,9 @@ impl Model {
         if p.evidence.as_ref().is_some_and(|e| p.blend.is_some() || !e.is_valid(features.n_features())) {
             return Err(corrupt("calibrated evidence terms are invalid".into()));
         }
+        if p.fast.as_ref().is_some_and(|f| p.evidence.is_none() || !f.is_valid(&features)) {
+            return Err(corrupt("the fast scorer does not fit the model's columns".into()));
+        }
         Ok(Model {
             features,
             head: p.head,
@@ -411,6 +420,7 @@ impl Model {
             score_quantiles: p.score_quantiles,
             blend: p.blend,
             evidence: p.evidence,
+            fast: p.fast,
         })
     }
 }

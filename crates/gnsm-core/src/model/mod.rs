@@ -17,6 +17,7 @@ pub use evidence::Evidence;
 pub use explain::ColumnExplanation;
 pub use format::MAGIC;
 
+use crate::fast::FastScorer;
 use crate::head::DensityHead;
 use crate::score::FeatureMap;
 use crate::stats::mean_std;
@@ -41,6 +42,9 @@ pub struct Model {
     /// The calibrated evidence sum of format-5 models (ADR 010); when present it scores, and
     /// `blend` is None.
     pub evidence: Option<Evidence>,
+    /// The fitted fast scorer (format 5, option `"scorer": "fast"`); when present it scores rows
+    /// and the stored quantiles are its scores'.
+    pub fast: Option<FastScorer>,
 }
 
 /// Standardisation of the two scores that are summed: (gmm - gmm_mean) / gmm_std +

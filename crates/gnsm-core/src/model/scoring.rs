@@ -23,20 +23,47 @@ impl Model {
         }
     }
 
-    /// Anomaly score of one coded row (see `score_features`), higher = more anomalous.
+    /// Anomaly score of one coded row, higher = more anomalous: by the fast scorer when the model
+    /// has one, else from the network's features (`score_features`).
     pub fn score_codes(&self, codes: &[u32]) -> Result<f64> {
         self.features.check_codes(codes)?;
+        if let Some(fast) = &self.fast {
+            return Ok(fast.score(&self.features, codes));
+        }
         let f = self.features.feature_pass(&[codes], false).features;
         Ok(self.score_features(&f))
     }
 
-    /// Anomaly scores of every row of a coded table (one forward pass set per distinct row).
+    /// Anomaly scores of every row of a coded table, by the scorer `score_codes` uses.
     pub fn score_table(&self, table: &CodedTable, pool: Option<&rayon::ThreadPool>) -> Result<Vec<f64>> {
+        match &self.fast {
+            Some(fast) => {
+                self.check_table(table)?;
+                (0..table.n_rows)
+                    .map(|i| {
+                        self.features.check_codes(table.row(i))?;
+                        Ok(fast.score(&self.features, table.row(i)))
+                    })
+                    .collect()
+            }
+            None => self.score_table_exact(table, pool),
+        }
+    }
+
+    /// Rejects a table whose width is not the model's.
+    fn check_table(&self, table: &CodedTable) -> Result<()> {
         if table.n_cols != self.features.encoder.n_cols() {
             return Err(Error::RowMismatch {
                 reason: format!("{} columns given, the model has {}", table.n_cols, self.features.encoder.n_cols()),
             });
         }
+        Ok(())
+    }
+
+    /// Anomaly scores of every row of a coded table by the exact scorer (one set of forward
+    /// passes per distinct row), whatever the model's scorer (the fast scorer's reference).
+    pub fn score_table_exact(&self, table: &CodedTable, pool: Option<&rayon::ThreadPool>) -> Result<Vec<f64>> {
+        self.check_table(table)?;
         let rows: Vec<&[u32]> = (0..table.n_rows).map(|i| table.row(i)).collect();
         let nf = self.features.n_features();
         let feats = self.features.features(&rows, pool);

@@ -98,6 +98,7 @@ pub const VALID_KEYS: &[&str] = &[
     "dsm_draws",
     "frequency_blend",
     "pairwise",
+    "scorer",
 ];
 
 /// A non-negative integer option.
@@ -206,6 +207,13 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> Result<TrainOpt
             "dsm_draws" => c.dsm_draws = uint(key, v)?,
             "frequency_blend" => c.frequency_blend = boolean(key, v)?,
             "pairwise" => c.pairwise = boolean(key, v)?,
+            "scorer" => {
+                c.fast_scorer = match v.as_str() {
+                    Some("fast") => true,
+                    Some("exact") => false,
+                    _ => return Err(bad(key, "one of \"fast\", \"exact\"", v)),
+                }
+            }
             other => {
                 let name = shown(&Value::String(other.to_string()));
                 return Err(OptionError {
@@ -242,6 +250,7 @@ pub fn to_json(o: &TrainOptions) -> Value {
         "gmm_components": c.gmm_components, "max_head_rows": c.max_head_rows,
         "signal_min": c.signal_min, "signal_max": c.signal_max, "norm_features": c.norm_features,
         "dsm_draws": c.dsm_draws, "frequency_blend": c.frequency_blend, "pairwise": c.pairwise,
+        "scorer": if c.fast_scorer { "fast" } else { "exact" },
     })
 }
 

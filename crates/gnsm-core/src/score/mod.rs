@@ -193,6 +193,21 @@ impl FeatureMap {
         Ok(())
     }
 
+    /// A row's feature vector with only the frequency features filled in (IndepNLL, PairwiseNLL;
+    /// the network's positions are 0): what the fast scorer needs, at the cost of a few lookups.
+    pub fn frequency_features(&self, codes: &[u32]) -> Vec<f64> {
+        let mut f = vec![0.0; self.n_features()];
+        let p = self.n_num;
+        if let Some(freq) = &self.frequency {
+            f[self.n_head_features() - 1] = freq.score(&codes[p..]) + self.encoder.numeric_nll(&codes[..p]);
+        }
+        if let Some(pair) = &self.pairwise {
+            let last = f.len() - 1;
+            f[last] = pair.score(&codes[p..]) + self.encoder.numeric_nll(&codes[..p]);
+        }
+        f
+    }
+
     /// Number of numeric columns (the first cells of a row).
     pub fn n_num(&self) -> usize {
         self.n_num

@@ -207,7 +207,9 @@ pub fn train_network(
     // `forwards` forward passes per head row, a training step about 3 per row of its batch; the
     // reserve is that many steps' time (default on 5,000 rows: 5,000 x 41 / 1,536 = 133 steps)
     let forwards = if config.norm_features { LEVELS + usize::from(config.denoise) } else { 0 } + LEVELS * config.dsm_draws;
-    let reserve_steps = data.n_rows.min(config.max_head_rows) as f64 * forwards as f64 / (3.0 * config.batch_size.max(1) as f64);
+    // the fast scorer's teacher scores two perturbed copies of every head row too (3x the rows)
+    let teacher_rows = if config.fast_scorer { 3.0 } else { 1.0 } * data.n_rows.min(config.max_head_rows) as f64;
+    let reserve_steps = teacher_rows * forwards as f64 / (3.0 * config.batch_size.max(1) as f64);
     let mut reserve = 0.0;
     let mut stopped_by = "steps";
     let eval_every = (config.steps / config.evals).max(1);

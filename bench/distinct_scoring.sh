@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Distinct-row scoring speed (issue 13) against the installed extension (run scripts/demo first):
+# rows/s of `SELECT gnsm_score(t, model) FROM t` with the memo off and no parallel workers, for the
+# fast scorer (the default) and the exact one ("scorer": "exact"), next to count(*) and an
+# independent-columns score in plain SQL on the same table, in one run. Tables: census (all 33
+# columns, from ../shared/data) and a generated table of distinct rows (10 categorical columns,
+# 2 numeric). Prints a markdown table and merges the records into results/sql_bench.json under
+# "distinct_scoring".
+# usage: bench/distinct_scoring.sh [GENERATED_ROWS]     (default 1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DB=gnsm_distinct
+gen_rows="${1:-1000000}"
+# extra training options (a smoke run passes a small step budget)
+extra_opts="${GNSM_BENCH_TRAIN_OPTS:-}"
+[ -n "$extra_opts" ] || extra_opts='{}'
+# the exact scorer runs at about 700 rows/s: it is timed on this many rows of each table
+exact_rows=3000
+P() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -At -d "$DB" "$@"; }
+runuser -u postgres -- psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+P -c "CREATE EXTENSION gnsm"
+# seconds of one statement (psql's \timing output)
+timed() { P -c '\timing on' -c "SET max_parallel_workers_per_gather = 0" -c "SET gnsm.score_cache_rows = 0" -c "$1" | grep -oE 'Time: [0-9.]+' | tail -1 | awk '{printf "%.3f", $2/1000}'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN{printf "%.0f", n/s}'; }
+
+# census: the header names the columns, every value is text, the label column is left out
+cols=$(set +o pipefail; zcat ../shared/data/census/census.csv.gz | head -1 | tr -d '\r')
+IFS=',' read -r -a names <<< "$cols"
+ddl=""; model_cols=()
+for c in "${names[@]}"; do
+    q="\"$c\""
+    ddl+="${ddl:+, }$q text"
+    [ "$c" != "is_anomaly" ] && model_cols+=("$c")
+done
+P -c "CREATE TABLE census ($ddl)"
+zcat ../shared/data/census/census.csv.gz | P -c "COPY census FROM STDIN WITH (FORMAT csv, HEADER true)"
+P -c "ALTER TABLE census DROP COLUMN is_anomaly" -c "VACUUM ANALYZE census"
+
+# generated: 10 categorical columns with a dependency between the first two, 2 numeric ones; an id
+# and a random float make every row distinct
+P -c "CREATE TABLE gen AS SELECT g AS id,
+        'a' || (g % 7) AS c1, 'b' || ((g % 7) * 3 + (g / 7) % 2) AS c2, 'c' || (hashint4(g) & 15) AS c3,
+        'd' || (hashint4(g + 1) & 31) AS c4, 'e' || (hashint4(g + 2) & 7) AS c5, 'f' || (hashint4(g + 3) & 63) AS c6,
+        'g' || (hashint4(g + 4) & 3) AS c7, 'h' || (hashint4(g + 5) & 127) AS c8, 'i' || (hashint4(g + 6) & 11) AS c9,
+        'j' || (hashint4(g + 7) & 255) AS c10,
+        round((100 + 20 * sin(g))::numeric, 2)::float8 AS amount, random() AS ratio
+      FROM generate_series(1, $gen_rows) g" -c "VACUUM ANALYZE gen"
+
+json=()
+printf '| table | rows | distinct rows | scorer | gnsm rows/s | IndepNLL-SQL rows/s | count(*) rows/s | gnsm / IndepNLL-SQL |\n|---|---|---|---|---|---|---|---|\n'
+for t in census gen; do
+    if [ "$t" = census ]; then
+        arr=$(printf "'%s'," "${model_cols[@]}"); arr="ARRAY[${arr%,}]"; opts='{}'
+        catcols=("${model_cols[@]}")
+    else
+        arr="ARRAY['c1','c2','c3','c4','c5','c6','c7','c8','c9','c10','amount','ratio']"; opts='{"numeric_columns": ["amount", "ratio"]}'
+        catcols=(c1 c2 c3 c4 c5 c6 c7 c8 c9 c10)
+    fi
+    n=$(P -c "SELECT count(*) FROM $t")
+    distinct=$(P -c "SELECT count(*) FROM (SELECT DISTINCT * FROM $t) d")
+    for scorer in fast exact; do
+        o=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d.update(json.loads(sys.argv[4])); d.update(name=sys.argv[2], scorer=sys.argv[3], seed=1); print(json.dumps(d))" "$opts" "${t}_$scorer" "$scorer" "$extra_opts")
+        P -c "SET client_min_messages = warning" -c "SELECT count(*) FROM gnsm_train('$t', $arr, '$o')" >/dev/null
+    done
+    count_s=$(timed "SELECT count(*) FROM $t")
+    # IndepNLL in plain SQL: per column, ln of its value's relative frequency, joined back by value
+    withs=(); joins=(); sum=()
+    for i in "${!catcols[@]}"; do
+        c="\"${catcols[$i]}\""
+        withs+=("f$i AS (SELECT $c v, ln(count(*)::float8 / $n) lp FROM $t GROUP BY 1)")
+        joins+=("LEFT JOIN f$i ON f$i.v IS NOT DISTINCT FROM t.$c")
+        sum+=("coalesce(f$i.lp, 0)")
+    done
+    indep_q="WITH $(IFS=,; echo "${withs[*]}") SELECT max(-($(IFS=+; echo "${sum[*]}"))) FROM $t t ${joins[*]}"
+    indep_s=$(timed "$indep_q")
+    fast_s=$(timed "SELECT max(gnsm_score(t, '${t}_fast')) FROM $t t")
+    exact_s=$(timed "SELECT max(gnsm_score(t, '${t}_exact')) FROM (SELECT * FROM $t LIMIT $exact_rows) t")
+    for scorer in fast exact; do
+        if [ "$scorer" = fast ]; then rows=$n; secs=$fast_s; else rows=$exact_rows; secs=$exact_s; fi
+        r=$(rate "$rows" "$secs"); ri=$(rate "$n" "$indep_s"); rc=$(rate "$n" "$count_s")
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$n" "$distinct" "$scorer" "$r" "$ri" "$rc" "$(awk -v a="$r" -v b="$ri" 'BEGIN{printf "%.2f", a/b}')"
+        json+=("{\"table\":\"$t\",\"rows\":$n,\"distinct_rows\":$distinct,\"scorer\":\"$scorer\",\"scored_rows\":$rows,\"rows_per_s\":$r,\"indep_sql_rows_per_s\":$ri,\"count_rows_per_s\":$rc}")
+    done
+done
+mkdir -p results
+records="[$(IFS=,; echo "${json[*]}")]"
+python3 - "$records" <<'EOF'
+import json, os, sys
+path = "results/sql_bench.json"
+doc = json.load(open(path)) if os.path.exists(path) else {}
+doc["distinct_scoring"] = json.loads(sys.argv[1])
+json.dump(doc, open(path, "w"), indent=1)
+EOF
+runuser -u postgres -- psql -X -q -d postgres -c "DROP DATABASE $DB"
