@@ -129,25 +129,40 @@ impl FastScorer {
     /// else its independent-columns NLL), `asinh`-squashed. They carry what the head's network
     /// features mostly measure, which column is out of place, so the student learns the rest.
     fn aux(fm: &FeatureMap, codes: &[u32]) -> Vec<f32> {
+        FastScorer::column_terms(fm, codes).into_iter().map(|t| t.asinh() as f32).collect()
+    }
+
+    /// Each categorical column's frequency surprise: its pairwise term, else its IndepNLL term.
+    fn column_terms(fm: &FeatureMap, codes: &[u32]) -> Vec<f64> {
         let p = fm.n_num();
-        let terms: Vec<f64> = match (&fm.pairwise, &fm.frequency) {
+        match (&fm.pairwise, &fm.frequency) {
             (Some(pair), _) => pair.column_terms(&codes[p..]),
             (None, Some(freq)) => codes[p..].iter().enumerate().map(|(j, &c)| freq.column_nll(j, c)).collect(),
             (None, None) => Vec::new(),
-        };
-        terms.into_iter().map(|t| t.asinh() as f32).collect()
+        }
+    }
+
+    /// The student's estimate of the head NLL from a row and its auxiliary inputs.
+    fn head_nll_with(&self, codes: &[u32], aux: &[f32]) -> f64 {
+        (self.student.predict(codes, aux) as f64).sinh() * self.head_spread + self.head_mean
     }
 
     /// The student's estimate of the head NLL of a coded row.
     pub fn head_nll(&self, fm: &FeatureMap, codes: &[u32]) -> f64 {
-        let aux = FastScorer::aux(fm, codes);
-        (self.student.predict(codes, &aux) as f64).sinh() * self.head_spread + self.head_mean
+        self.head_nll_with(codes, &FastScorer::aux(fm, codes))
     }
 
-    /// Calibrated fast score of a coded row (already checked against the feature map).
+    /// Calibrated fast score of a coded row (already checked against the feature map). The
+    /// column terms are computed once, for the student's inputs and the pairwise feature (the
+    /// same sum, in the same order, as `FeatureMap::frequency_features`).
     pub fn score(&self, fm: &FeatureMap, codes: &[u32]) -> f64 {
-        let f = fm.frequency_features(codes);
-        self.evidence.score(self.head_nll(fm, codes), &f)
+        let terms = FastScorer::column_terms(fm, codes);
+        let aux: Vec<f32> = terms.iter().map(|t| t.asinh() as f32).collect();
+        let f = match &fm.pairwise {
+            Some(_) => fm.frequency_features_with_pair_sum(codes, terms.iter().sum()),
+            None => fm.frequency_features(codes),
+        };
+        self.evidence.score(self.head_nll_with(codes, &aux), &f)
     }
 
     /// Whether the stored parts fit this feature map (a reader's check on foreign bytes).

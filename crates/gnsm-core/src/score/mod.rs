@@ -196,14 +196,22 @@ impl FeatureMap {
     /// A row's feature vector with only the frequency features filled in (IndepNLL, PairwiseNLL;
     /// the network's positions are 0): what the fast scorer needs, at the cost of a few lookups.
     pub fn frequency_features(&self, codes: &[u32]) -> Vec<f64> {
+        let p = self.n_num;
+        let pair_sum = self.pairwise.as_ref().map_or(0.0, |pair| pair.score(&codes[p..]));
+        self.frequency_features_with_pair_sum(codes, pair_sum)
+    }
+
+    /// `frequency_features` with the pairwise model's row sum already computed by the caller.
+    pub fn frequency_features_with_pair_sum(&self, codes: &[u32], pair_sum: f64) -> Vec<f64> {
         let mut f = vec![0.0; self.n_features()];
         let p = self.n_num;
+        let numeric = if p > 0 { self.encoder.numeric_nll(&codes[..p]) } else { 0.0 };
         if let Some(freq) = &self.frequency {
-            f[self.n_head_features() - 1] = freq.score(&codes[p..]) + self.encoder.numeric_nll(&codes[..p]);
+            f[self.n_head_features() - 1] = freq.score(&codes[p..]) + numeric;
         }
-        if let Some(pair) = &self.pairwise {
+        if self.pairwise.is_some() {
             let last = f.len() - 1;
-            f[last] = pair.score(&codes[p..]) + self.encoder.numeric_nll(&codes[..p]);
+            f[last] = pair_sum + numeric;
         }
         f
     }
