@@ -5,8 +5,7 @@
 //! cargo run --release -p gnsm-eval --example explore -- --datasets solar --draws 2 --threads 2
 
 use gnsm_core::frequency::IndepNll;
-use gnsm_eval::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split};
-use gnsm_core::encoding::{TableBuilder, DEFAULT_MAX_CATEGORIES};
+use gnsm_eval::dataset::{coded_split, find_dataset, read_labeled_csv, CodedSplit};
 use gnsm_core::head::DensityHead;
 use gnsm_eval::metrics::{auroc, mean_std};
 use gnsm_core::model::Model;
@@ -72,18 +71,7 @@ fn main() {
         let mut per_head: Vec<Vec<f64>> = vec![Vec::new(); heads.len()];
         let mut secs = Vec::new();
         for &seed in &seeds {
-            let split = if proto == "semi" { semi_supervised_split(&table.labels, seed) } else { unsupervised_split(table.rows.len()) };
-            let mut fit_rows = split.train.clone();
-            fit_rows.extend(&split.val);
-            let mut b = TableBuilder::new(table.columns.clone(), DEFAULT_MAX_CATEGORIES);
-            for &r in &fit_rows {
-                let row: Vec<Option<&str>> = table.rows[r].iter().map(|v| v.as_deref()).collect();
-                b.push_row(&row).unwrap();
-            }
-            let (enc, fit_codes) = b.finish().unwrap();
-            let all = enc.encode_rows(&table.rows).unwrap();
-            let test = all.select(&split.test);
-            let labels: Vec<bool> = split.test.iter().map(|&i| table.labels[i]).collect();
+            let CodedSplit { split, fit_rows, encoder: enc, fit: fit_codes, test, labels } = coded_split(&table, &proto, seed).unwrap();
             let mut c = config.clone();
             c.seed = seed;
             c.val_fraction = if proto == "semi" { split.val.len() as f64 / fit_rows.len() as f64 } else { 0.1 };

@@ -4,9 +4,9 @@
 //!
 //! cargo run --release -p gnsm-eval --example explore_counts -- --seeds 42,43
 
-use gnsm_core::encoding::{CodedTable, TableBuilder, DEFAULT_MAX_CATEGORIES};
+use gnsm_core::encoding::CodedTable;
 use gnsm_core::frequency::IndepNll;
-use gnsm_eval::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split};
+use gnsm_eval::dataset::{coded_split, find_dataset, read_labeled_csv, CodedSplit};
 use gnsm_eval::metrics::{auroc, average_precision, mean_std};
 use std::collections::HashMap;
 use std::path::Path;
@@ -102,17 +102,7 @@ fn main() {
             let ss: Vec<u64> = if proto == "semi" { seeds.clone() } else { vec![seeds[0]] };
             let mut res: Vec<Vec<(f64, f64)>> = vec![Vec::new(); names.len()];
             for &seed in &ss {
-                let split = if proto == "semi" { semi_supervised_split(&table.labels, seed) } else { unsupervised_split(table.rows.len()) };
-                let mut fit_rows = split.train.clone();
-                fit_rows.extend(&split.val);
-                let mut b = TableBuilder::new(table.columns.clone(), DEFAULT_MAX_CATEGORIES);
-                for &r in &fit_rows {
-                    let row: Vec<Option<&str>> = table.rows[r].iter().map(|v| v.as_deref()).collect();
-                    b.push_row(&row).unwrap();
-                }
-                let (enc, fit) = b.finish().unwrap();
-                let test = enc.encode_rows(&table.rows).unwrap().select(&split.test);
-                let labels: Vec<bool> = split.test.iter().map(|&i| table.labels[i]).collect();
+                let CodedSplit { encoder: enc, fit, test, labels, .. } = coded_split(&table, proto, seed).unwrap();
                 let cards = enc.block_sizes();
                 let m = cards.len();
                 let c = Counts::fit(&fit, &cards);

@@ -4,11 +4,10 @@
 //!
 //! cargo run --release -p gnsm-eval --example explore_head -- --cache /tmp/gnsm-cache
 
-use gnsm_core::encoding::{TableBuilder, DEFAULT_MAX_CATEGORIES};
 use gnsm_core::frequency::{IndepNll, PairwiseNll};
 use gnsm_core::head::DensityHead;
 use gnsm_core::model::Model;
-use gnsm_eval::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split};
+use gnsm_eval::dataset::{coded_split, find_dataset, read_labeled_csv, CodedSplit};
 use gnsm_eval::metrics::{auroc, average_precision, mean_std};
 use ndarray::ArrayView2;
 use std::path::{Path, PathBuf};
@@ -82,17 +81,7 @@ fn main() {
                 continue;
             }
             let table = read_labeled_csv(&find_dataset(Path::new(&data_dir), name).unwrap()).unwrap();
-            let split = if proto == "semi" { semi_supervised_split(&table.labels, 42) } else { unsupervised_split(table.rows.len()) };
-            let mut fit_rows = split.train.clone();
-            fit_rows.extend(&split.val);
-            let mut b = TableBuilder::new(table.columns.clone(), DEFAULT_MAX_CATEGORIES);
-            for &r in &fit_rows {
-                let row: Vec<Option<&str>> = table.rows[r].iter().map(|v| v.as_deref()).collect();
-                b.push_row(&row).unwrap();
-            }
-            let (enc, fit) = b.finish().unwrap();
-            let test = enc.encode_rows(&table.rows).unwrap().select(&split.test);
-            let labels: Vec<bool> = split.test.iter().map(|&i| table.labels[i]).collect();
+            let CodedSplit { encoder: enc, fit, test, labels, .. } = coded_split(&table, proto, 42).unwrap();
             let model = Model::from_bytes(&std::fs::read(stem.with_extension("model")).unwrap()).unwrap();
             let hrows: Vec<usize> = read_f64(&stem.with_extension("hrows")).iter().map(|&x| x as usize).collect();
             let ftr = read_f64(&stem.with_extension("ftr"));

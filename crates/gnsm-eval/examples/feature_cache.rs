@@ -6,10 +6,9 @@
 //! cargo run --release -p gnsm-eval --example feature_cache -- --cache /tmp/gnsm-cache \
 //!     --datasets solar,cmc --seeds 42,43 --protocols semi,unsup --threads 2
 
-use gnsm_core::encoding::{TableBuilder, DEFAULT_MAX_CATEGORIES};
 use gnsm_core::model::Model;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};
-use gnsm_eval::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split};
+use gnsm_eval::dataset::{coded_split, find_dataset, read_labeled_csv, CodedSplit};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -54,16 +53,7 @@ fn main() {
                 if stem.with_extension("fte").exists() {
                     continue;
                 }
-                let split = if proto == "semi" { semi_supervised_split(&table.labels, seed) } else { unsupervised_split(table.rows.len()) };
-                let mut fit_rows = split.train.clone();
-                fit_rows.extend(&split.val);
-                let mut b = TableBuilder::new(table.columns.clone(), DEFAULT_MAX_CATEGORIES);
-                for &r in &fit_rows {
-                    let row: Vec<Option<&str>> = table.rows[r].iter().map(|v| v.as_deref()).collect();
-                    b.push_row(&row).unwrap();
-                }
-                let (enc, fit_codes) = b.finish().unwrap();
-                let test = enc.encode_rows(&table.rows).unwrap().select(&split.test);
+                let CodedSplit { split, fit_rows, encoder: enc, fit: fit_codes, test, .. } = coded_split(&table, proto, seed).unwrap();
                 let mut c = config.clone();
                 c.seed = seed;
                 c.val_fraction = if proto == "semi" { split.val.len() as f64 / fit_rows.len() as f64 } else { 0.1 };

@@ -1,6 +1,7 @@
 //! Evaluation data: labelled categorical CSV files (optionally gzipped) and the train/val/test
 //! splits of the evaluation protocols.
 
+use gnsm_core::encoding::{CodedTable, Encoder, TableBuilder, DEFAULT_MAX_CATEGORIES};
 use gnsm_core::error::{invalid, Error, Result};
 use flate2::read::MultiGzDecoder;
 use rand::seq::SliceRandom;
@@ -108,6 +109,34 @@ pub fn semi_supervised_split(labels: &[bool], seed: u64) -> Split {
 /// The unsupervised protocol: train and test on every row, no validation rows.
 pub fn unsupervised_split(n: usize) -> Split {
     Split { train: (0..n).collect(), val: Vec::new(), test: (0..n).collect() }
+}
+
+/// A protocol's split of a labelled table, coded (every column categorical) with the vocabulary
+/// of its fit rows: train + val, which the trainer gets together (it holds its validation share
+/// out itself).
+pub struct CodedSplit {
+    pub split: Split,
+    pub fit_rows: Vec<usize>,
+    pub encoder: Encoder,
+    pub fit: CodedTable,
+    pub test: CodedTable,
+    pub labels: Vec<bool>,
+}
+
+/// The split of `protocol` ("semi" with `seed`, else unsupervised), coded as `CodedSplit` says.
+pub fn coded_split(table: &LabeledTable, protocol: &str, seed: u64) -> Result<CodedSplit> {
+    let split = if protocol == "semi" { semi_supervised_split(&table.labels, seed) } else { unsupervised_split(table.rows.len()) };
+    let mut fit_rows = split.train.clone();
+    fit_rows.extend(&split.val);
+    let mut builder = TableBuilder::new(table.columns.clone(), DEFAULT_MAX_CATEGORIES);
+    for &r in &fit_rows {
+        let row: Vec<Option<&str>> = table.rows[r].iter().map(|v| v.as_deref()).collect();
+        builder.push_row(&row)?;
+    }
+    let (encoder, fit) = builder.finish()?;
+    let test = encoder.encode_rows(&table.rows)?.select(&split.test);
+    let labels = split.test.iter().map(|&i| table.labels[i]).collect();
+    Ok(CodedSplit { split, fit_rows, encoder, fit, test, labels })
 }
 
 #[cfg(test)]
