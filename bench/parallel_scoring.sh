@@ -11,13 +11,7 @@ cd "$(dirname "$0")/.."
 P() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -At -d "$DB" "$@"; }
 runuser -u postgres -- psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 P -c "CREATE EXTENSION gnsm"
-P -c "CREATE TABLE gen AS SELECT g AS id,
-        'a' || (g % 7) AS c1, 'b' || ((g % 7) * 3 + (g / 7) % 2) AS c2, 'c' || (hashint4(g) & 15) AS c3,
-        'd' || (hashint4(g + 1) & 31) AS c4, 'e' || (hashint4(g + 2) & 7) AS c5, 'f' || (hashint4(g + 3) & 63) AS c6,
-        'g' || (hashint4(g + 4) & 3) AS c7, 'h' || (hashint4(g + 5) & 127) AS c8, 'i' || (hashint4(g + 6) & 11) AS c9,
-        'j' || (hashint4(g + 7) & 255) AS c10,
-        round((100 + 20 * sin(g))::numeric, 2)::float8 AS amount, random() AS ratio
-      FROM generate_series(1, $rows) g" -c "VACUUM ANALYZE gen"
+P -v rows="$rows" -f bench/distinct_table.sql
 P -c "SET client_min_messages = warning" -c "SELECT model, train_rows, seconds FROM gnsm_train('gen', ARRAY['c1','c2','c3','c4','c5','c6','c7','c8','c9','c10','amount','ratio'], '{\"numeric_columns\": [\"amount\", \"ratio\"], \"scorer\": \"fast\", \"seed\": 1, \"name\": \"genfast\"}')"
 for w in 0 1 2; do
   echo "== workers $w"
