@@ -195,6 +195,7 @@ impl Student {
         let total = (EPOCHS * steps_per_epoch) as f32;
         let mut t = 0i32;
         let (mut a1, mut used) = ([0.0f32; HIDDEN], Vec::new());
+        let mut g_aux = vec![0.0f32; s.aux_w.len()];
         for _ in 0..EPOCHS {
             if interrupt() {
                 return None;
@@ -206,7 +207,7 @@ impl Student {
                 let mut g_b1 = [0.0f32; HIDDEN];
                 let mut g_w2 = [0.0f32; HIDDEN];
                 let mut g_b2 = 0.0f32;
-                let mut g_aux = vec![0.0f32; s.aux_w.len()];
+                g_aux.fill(0.0);
                 let scale = 1.0 / batch.len() as f32;
                 for &i in batch {
                     let x = &aux[i * n_aux..(i + 1) * n_aux];
