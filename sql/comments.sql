@@ -41,3 +41,7 @@ COMMENT ON FUNCTION gnsm_train_agg_options_gnsm_train_agg_options_state(internal
     'internal: transition function of gnsm_train_agg(anyelement, jsonb)';
 COMMENT ON FUNCTION gnsm_train_agg_options_gnsm_train_agg_options_finalize(internal) IS
     'internal: final function of gnsm_train_agg(anyelement, jsonb); trains the model';
+COMMENT ON FUNCTION gnsm_map_from_png(bytea) IS
+    'decodes an 8-bit greyscale or palette PNG (pixel value or palette index = class) into a 2-D smallint[] label map, one inner array per image row';
+COMMENT ON FUNCTION gnsm_map_to_png(integer[]) IS
+    'encodes a 2-D integer[] (or smallint[], cast implicitly) label map, one inner array per row with labels 0 to 255, as an 8-bit greyscale PNG';

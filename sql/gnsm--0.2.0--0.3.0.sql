@@ -2,9 +2,9 @@
 -- takes the collected rows out of the state: with the old READ_ONLY default later window frames
 -- trained on the emptied state's fragments), the scoring functions get COSTs that reflect their
 -- measured per-row cost (so the planner runs them in parallel on big tables), gnsm_options()
--- lists the training options, and every
--- object gets a COMMENT. Append-only; tests/shell/upgrade.sh checks that an upgraded install
--- equals a fresh one.
+-- lists the training options, label maps convert to and from PNG (gnsm_map_from_png,
+-- gnsm_map_to_png), and every object gets a COMMENT. Append-only; tests/shell/upgrade.sh checks
+-- that an upgraded install equals a fresh one.
 \echo Use "ALTER EXTENSION gnsm UPDATE TO '0.3.0'" to load this file. \quit
 
 CREATE OR REPLACE AGGREGATE gnsm_train_agg (
@@ -42,6 +42,20 @@ CREATE  FUNCTION "gnsm_options"() RETURNS TABLE (
 STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'gnsm_options_wrapper';
+
+CREATE  FUNCTION "gnsm_map_from_png"(
+	"png" bytea
+) RETURNS smallint[]
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'gnsm_map_from_png_wrapper';
+
+CREATE  FUNCTION "gnsm_map_to_png"(
+	"map" INT[]
+) RETURNS bytea
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'gnsm_map_to_png_wrapper';
 
 COMMENT ON FUNCTION gnsm_train(regclass, text[], jsonb) IS
     'trains a gnsm model on the columns of a table (NULL: every column gnsm can model) and stores it as a new version; SELECT * FROM gnsm_options() lists the keys of the options jsonb';
@@ -83,3 +97,7 @@ COMMENT ON FUNCTION gnsm_train_agg_options_gnsm_train_agg_options_state(internal
     'internal: transition function of gnsm_train_agg(anyelement, jsonb)';
 COMMENT ON FUNCTION gnsm_train_agg_options_gnsm_train_agg_options_finalize(internal) IS
     'internal: final function of gnsm_train_agg(anyelement, jsonb); trains the model';
+COMMENT ON FUNCTION gnsm_map_from_png(bytea) IS
+    'decodes an 8-bit greyscale or palette PNG (pixel value or palette index = class) into a 2-D smallint[] label map, one inner array per image row';
+COMMENT ON FUNCTION gnsm_map_to_png(integer[]) IS
+    'encodes a 2-D integer[] (or smallint[], cast implicitly) label map, one inner array per row with labels 0 to 255, as an 8-bit greyscale PNG';

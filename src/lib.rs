@@ -5,7 +5,8 @@
 //! `gnsm.models` table), `cache/` (decoded models, score memo, per-call-site state), `resolve`
 //! (which model a call uses), `scorer` (a call site's model and row encoder), `rows/` (reading
 //! and encoding row arguments), `source/` (training columns and reading a table), `fit` (training
-//! on a worker pool inside a backend), `values`, `options`, `gucs`, `errors`.
+//! on a worker pool inside a backend), `maps/` (label maps as 2-D arrays and PNGs), `values`,
+//! `options`, `gucs`, `errors`.
 
 use pgrx::prelude::*;
 
@@ -17,6 +18,7 @@ mod catalog;
 mod errors;
 mod fit;
 mod gucs;
+mod maps;
 mod options;
 mod resolve;
 mod rows;
@@ -39,6 +41,7 @@ mod tests {
     include!("pg_tests/common.rs");
     include!("pg_tests/sql_surface.rs");
     include!("pg_tests/glue.rs");
+    include!("pg_tests/maps.rs");
 }
 
 /// Hooks the `pgrx-tests` harness calls; required by the test framework.

@@ -1,7 +1,7 @@
 //! gnsm-core: Gumbel Noise Score Matching for categorical and numeric rows, in pure Rust.
 //!
 //! The pipeline is `encoding` (vocabulary, numeric z-scores, one-hot logits) -> `relax`
-//! (ExpConcrete noise and the closed-form score target) -> `network` (tab-resnet forward/backward)
+//! (ExpConcrete noise and the closed-form score target) -> `net` (score networks: `tabular` tab-resnet, `conv` for label maps)
 //! -> `train` (AdamW, EMA, validation) -> `score` (score-norm and denoising-loss features) with
 //! `frequency` (the independent-columns NLL feature) -> `head` (scaler + Gaussian mixture density)
 //! -> `fast` (the student that scores a row without the network, fitted to the head's NLL)
@@ -17,8 +17,9 @@ pub mod fast;
 pub mod frequency;
 pub mod head;
 pub mod kernels;
+pub mod map;
 pub mod model;
-pub mod network;
+pub mod net;
 pub mod optim;
 pub mod options;
 pub mod relax;
@@ -32,4 +33,4 @@ pub use error::{Error, Result};
 pub const CORE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Version of the binary model format this build writes (it reads every earlier one too).
-pub const MODEL_FORMAT_VERSION: u16 = 5;
+pub const MODEL_FORMAT_VERSION: u16 = 6;

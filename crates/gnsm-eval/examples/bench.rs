@@ -13,7 +13,7 @@
 use gnsm_core::encoding::{CodedTable, TableBuilder};
 use gnsm_core::kernels::{gemm, simd_features};
 use gnsm_core::model::Model;
-use gnsm_core::network::NetConfig;
+use gnsm_core::net::tabular::NetConfig;
 use gnsm_core::relax::LEVELS;
 use gnsm_core::train::{build_pool, train_network, Hooks, TrainConfig};
 use ndarray::Array2;

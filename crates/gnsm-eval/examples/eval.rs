@@ -17,39 +17,11 @@ use gnsm_core::frequency::IndepNll;
 use gnsm_eval::avf::Avf;
 use gnsm_eval::dataset::{find_dataset, read_labeled_csv, semi_supervised_split, unsupervised_split, LabeledTable, Split};
 use gnsm_core::encoding::{CodedTable, TableBuilder, DEFAULT_MAX_CATEGORIES};
-use gnsm_eval::metrics::{auroc, average_precision, mean_std};
+use gnsm_eval::metrics::{auroc, average_precision, mean_std, spearman};
 use gnsm_core::model::Model;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};
 use std::path::PathBuf;
 use std::time::Instant;
-
-/// Spearman rank correlation (average ranks for ties).
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    fn ranks(v: &[f64]) -> Vec<f64> {
-        let mut idx: Vec<usize> = (0..v.len()).collect();
-        idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
-        let mut r = vec![0.0; v.len()];
-        let mut i = 0;
-        while i < idx.len() {
-            let mut j = i;
-            while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
-                j += 1;
-            }
-            for &k in &idx[i..=j] {
-                r[k] = (i + j) as f64 / 2.0;
-            }
-            i = j + 1;
-        }
-        r
-    }
-    let (ra, rb) = (ranks(a), ranks(b));
-    let (ma, _) = mean_std(&ra);
-    let (mb, _) = mean_std(&rb);
-    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
-}
 
 /// Command-line options.
 struct Args {

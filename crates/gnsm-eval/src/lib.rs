@@ -8,3 +8,4 @@
 pub mod avf;
 pub mod dataset;
 pub mod metrics;
+pub mod seg;

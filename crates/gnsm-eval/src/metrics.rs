@@ -1,5 +1,6 @@
 //! Evaluation metrics for anomaly scores: AUROC, average precision (both with the anomaly as the
-//! positive class and higher score = more anomalous) and mean/std over runs.
+//! positive class and higher score = more anomalous), mean/std over runs, and Spearman's rank
+//! correlation.
 
 /// Indices of `scores` ordered by descending score (ties keep index order), NaN treated as lowest.
 fn order_desc(scores: &[f64]) -> Vec<usize> {
@@ -77,9 +78,69 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> f64 {
 /// Mean and population standard deviation over runs (one implementation, in the core's stats).
 pub use gnsm_core::stats::mean_std;
 
+/// Spearman rank correlation with average ranks for ties; NaN when the lengths differ, there are
+/// fewer than two pairs, a value is NaN, or one side is constant.
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    if x.len() != y.len() || x.len() < 2 || x.iter().chain(y).any(|v| v.is_nan()) {
+        return f64::NAN;
+    }
+    pearson(&ranks(x), &ranks(y))
+}
+
+/// Ranks 1..=n in ascending order, tied values sharing the average of their ranks.
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut out = vec![0.0; v.len()];
+    let mut start = 0;
+    while start < idx.len() {
+        let mut end = start + 1;
+        while end < idx.len() && v[idx[end]] == v[idx[start]] {
+            end += 1;
+        }
+        let avg = (start + 1 + end) as f64 / 2.0;
+        for &i in &idx[start..end] {
+            out[i] = avg;
+        }
+        start = end;
+    }
+    out
+}
+
+/// Pearson correlation; NaN when either side has zero variance.
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return f64::NAN;
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spearman_monotone_reversed_and_ties() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let y: Vec<f64> = x.iter().map(|v: &f64| v.exp()).collect();
+        assert!((spearman(&x, &y) - 1.0).abs() < 1e-12);
+        let rev: Vec<f64> = x.iter().map(|v| -v * v).collect();
+        assert!((spearman(&x, &rev) + 1.0).abs() < 1e-12);
+        // ties share ranks: x ranks [1.5, 1.5, 3, 4], y ranks [1, 2, 3, 4]
+        let r = spearman(&[1.0, 1.0, 2.0, 3.0], &[1.0, 2.0, 3.0, 4.0]);
+        assert!((r - 4.5 / 5.0f64.sqrt() / 4.5f64.sqrt()).abs() < 1e-12, "{r}");
+        assert_eq!(ranks(&[3.0, 1.0, 3.0, 3.0]), vec![3.0, 1.0, 3.0, 3.0]);
+        assert!(spearman(&[1.0, 1.0], &[1.0, 2.0]).is_nan());
+        assert!(spearman(&[1.0], &[1.0]).is_nan());
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12

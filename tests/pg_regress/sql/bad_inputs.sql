@@ -135,6 +135,27 @@ INSERT INTO matrix (area, input, q) VALUES
 ('schema', 'enum value added after training scores as unseen', $$SELECT 1 / (gnsm_score(ROW('angry', 'a0')::b_enum2) > gnsm_score(ROW('calm', 'a0')::b_enum2))::int$$);
 UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
 
+-- label maps: 2-D smallint[]/integer[] arrays (one inner array per row) and label-map PNGs
+INSERT INTO matrix (area, input, q) VALUES
+('maps', '1-D array', $$SELECT gnsm_map_to_png(ARRAY[0, 1, 1, 0])$$),
+('maps', '3-D array', $$SELECT gnsm_map_to_png(ARRAY[[[0, 1], [1, 0]], [[1, 0], [0, 1]]])$$),
+('maps', 'empty array', $$SELECT gnsm_map_to_png('{}'::smallint[])$$),
+('maps', 'NULL pixel', $$SELECT gnsm_map_to_png(ARRAY[[0, 1], [NULL, 0]]::smallint[])$$),
+('maps', 'negative label', $$SELECT gnsm_map_to_png(ARRAY[[0, -1], [1, 0]])$$),
+('maps', 'label 65535 (the void code)', $$SELECT gnsm_map_to_png(ARRAY[[0, 65535]])$$),
+('maps', 'label above 255 into a PNG', $$SELECT gnsm_map_to_png(ARRAY[[0, 1], [300, 0]])$$),
+('maps', 'ragged ARRAY[] (Postgres refuses it)', $$SELECT gnsm_map_to_png(ARRAY[[0, 1], [1]])$$),
+('maps', 'ragged text literal (Postgres refuses it)', $$SELECT gnsm_map_to_png('{{0,1},{1}}'::smallint[])$$),
+('maps', '5000x1 map (side above 4096)', $$SELECT gnsm_map_to_png(array_fill(0, ARRAY[5000, 1]))$$),
+('maps', 'lower bounds other than 1: the same map', $$SELECT 1 / (gnsm_map_to_png('[0:1][5:6]={{0,1},{2,3}}'::int[]) = gnsm_map_to_png(ARRAY[[0, 1], [2, 3]]))::int$$),
+('maps', 'PNG round trip, 2x3 smallint and 3x1 integer', $$SELECT 1 / (gnsm_map_from_png(gnsm_map_to_png(ARRAY[[0, 1, 2], [255, 4, 5]]::smallint[])) = ARRAY[[0, 1, 2], [255, 4, 5]]::smallint[] AND gnsm_map_from_png(gnsm_map_to_png(ARRAY[[7], [0], [9]])) = ARRAY[[7], [0], [9]]::smallint[])::int$$),
+('maps', 'untyped literal (read as integer[]): same PNG', $$SELECT 1 / (gnsm_map_to_png('{{0,1},{1,0}}') = gnsm_map_to_png(ARRAY[[0, 1], [1, 0]]::smallint[]))::int$$),
+('maps', 'bigint[] map (no implicit cast to integer[])', $$SELECT gnsm_map_to_png(ARRAY[[0, 1]]::bigint[])$$),
+('maps', 'bytes that are not a PNG', $$SELECT gnsm_map_from_png('\x00010203'::bytea)$$),
+('maps', 'RGB PNG', $$SELECT gnsm_map_from_png(decode('89504e470d0a1a0a0000000d49484452000000020000000108020000007b40e8dd0000000d49444154789c63f8cf0004ff01070001ffe2239e590000000049454e44ae426082', 'hex'))$$),
+('maps', 'truncated PNG', $$SELECT gnsm_map_from_png(substring(gnsm_map_to_png(array_fill(1, ARRAY[20, 20])) FROM 1 FOR 40))$$);
+UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
+
 SELECT id, area, input, result FROM matrix ORDER BY id;
 SELECT count(*) AS cases, count(*) FILTER (WHERE result = 'ok') AS defined_ok,
        count(*) FILTER (WHERE result <> 'ok') AS clear_errors,

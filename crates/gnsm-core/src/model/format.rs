@@ -2,7 +2,8 @@
 //!
 //! Format: `b"GNSM"` magic, `u16` little-endian format version, `u64` little-endian FNV-1a checksum
 //! of the payload, then the payload: bincode 1.x (fixed-width integers, little-endian) of
-//! `ModelPayload` (version 5: the pairwise model, the `pairwise` and `scorer` options, the
+//! `PayloadV6` (version 6: a tag, then a table model's `ModelPayload` or a map model's
+//! `map::format::MapPayload`), `ModelPayload` (version 5: the pairwise model, the `pairwise` and `scorer` options, the
 //! calibrated evidence sum and the fast scorer; version 5 was never released without the last
 //! two, so it carries them without a version of its own), `ModelPayloadV4` (version 4: numeric columns in the encoder),
 //! `ModelPayloadV4<EncoderV3>` (version 3: the score blend), or `ModelPayloadOld` with the options of version 2 (feature-kind fields) or 1
@@ -16,7 +17,7 @@ use crate::encoding::{ColumnVocab, Encoder};
 use crate::error::{Error, Result};
 use crate::frequency::{IndepNll, PairwiseNll};
 use crate::head::DensityHead;
-use crate::network::{NetConfig, Network};
+use crate::net::tabular::{NetConfig, Network};
 use crate::relax::logit_scales;
 use crate::score::FeatureMap;
 use crate::train::{TrainConfig, TrainReport};
@@ -29,7 +30,7 @@ pub const MAGIC: &[u8; 4] = b"GNSM";
 /// Header length: magic + version + checksum.
 const HEADER: usize = 4 + 2 + 8;
 
-/// What format version 5 (the current one) stores.
+/// What format version 5 stores, and version 6 behind its `Table` tag.
 #[derive(Serialize, Deserialize)]
 struct ModelPayload {
     encoder: Encoder,
@@ -45,6 +46,14 @@ struct ModelPayload {
     blend: Option<Blend>,
     evidence: Option<Evidence>,
     fast: Option<FastScorer>,
+}
+
+/// What format version 6 stores: a table model (today's `ModelPayload`) or a map model. Version
+/// 6 added the map family; a table model's payload is the same as version 5's behind the tag.
+#[derive(Serialize, Deserialize)]
+pub(crate) enum PayloadV6<T, M> {
+    Table(T),
+    Map(M),
 }
 
 /// What format versions 3 and 4 store: version 4 (`E = Encoder`) added numeric columns to the
@@ -296,8 +305,43 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// Bincode options of format 1; the size limit stops a corrupted length prefix from allocating.
-fn bincode_options(limit: usize) -> impl Options {
+pub(crate) fn bincode_options(limit: usize) -> impl Options {
     bincode::DefaultOptions::new().with_fixint_encoding().with_little_endian().with_limit(limit as u64)
+}
+
+/// The header and checksum around a serialised payload, in the current format version.
+pub(crate) fn write_model<P: Serialize>(payload: &P) -> Vec<u8> {
+    let body = bincode_options(usize::MAX).serialize(payload).expect("in-memory serialisation cannot fail");
+    let mut out = Vec::with_capacity(HEADER + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&MODEL_FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&fnv1a(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// bincode's variant index of `PayloadV6::Map`.
+pub(crate) const MAP_TAG: u32 = 1;
+
+/// The variant index at the start of a format-6 payload (which family the model is).
+pub(crate) fn payload_tag(body: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(body.get(..4)?.try_into().ok()?))
+}
+
+/// Checks the magic and checksum; returns the format version and the payload bytes.
+pub(crate) fn read_header(bytes: &[u8]) -> Result<(u16, &[u8])> {
+    let corrupt = |reason: String| Error::CorruptModel { reason };
+    if bytes.len() < HEADER || &bytes[..4] != MAGIC {
+        return Err(corrupt("not a gnsm model (bad magic bytes)".into()));
+    }
+    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    let checksum = u64::from_le_bytes(bytes[6..14].try_into().expect("8 bytes"));
+    let body = &bytes[HEADER..];
+    // fuzz builds skip the checksum so that mutated payloads reach the decoder behind it
+    if !cfg!(fuzzing) && fnv1a(body) != checksum {
+        return Err(corrupt(format!("checksum mismatch ({} payload bytes): the model bytes are truncated or damaged", body.len())));
+    }
+    Ok((version, body))
 }
 
 impl Model {
@@ -318,29 +362,20 @@ impl Model {
             evidence: self.evidence.clone(),
             fast: self.fast.clone(),
         };
-        let body = bincode_options(usize::MAX).serialize(&payload).expect("in-memory serialisation cannot fail");
-        let mut out = Vec::with_capacity(HEADER + body.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&MODEL_FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&fnv1a(&body).to_le_bytes());
-        out.extend_from_slice(&body);
-        out
+        write_model(&PayloadV6::<&ModelPayload, ()>::Table(&payload))
     }
 
     /// Reads a model written by any released format version.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
         let corrupt = |reason: String| Error::CorruptModel { reason };
-        if bytes.len() < HEADER || &bytes[..4] != MAGIC {
-            return Err(corrupt("not a gnsm model (bad magic bytes)".into()));
-        }
-        let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-        let checksum = u64::from_le_bytes(bytes[6..14].try_into().expect("8 bytes"));
-        let body = &bytes[HEADER..];
-        // fuzz builds skip the checksum so that mutated payloads reach the decoder behind it
-        if !cfg!(fuzzing) && fnv1a(body) != checksum {
-            return Err(corrupt(format!("checksum mismatch ({} payload bytes): the model bytes are truncated or damaged", body.len())));
-        }
+        let (version, body) = read_header(bytes)?;
         let p: ModelPayload = match version {
+            6 if payload_tag(body) == Some(MAP_TAG) => return Err(corrupt("this is a map model, not a table model".into())),
+            6 => match bincode_options(body.len()).deserialize::<PayloadV6<ModelPayload, ()>>(body) {
+                Ok(PayloadV6::Table(p)) => p,
+                Ok(PayloadV6::Map(_)) => return Err(corrupt("this is a map model, not a table model".into())),
+                Err(e) => return Err(corrupt(format!("format 6 payload: {e}"))),
+            },
             5 => bincode_options(body.len()).deserialize(body).map_err(|e| corrupt(format!("format 5 payload: {e}")))?,
             4 => bincode_options(body.len())
                 .deserialize::<ModelPayloadV4>(body)

@@ -10,7 +10,7 @@ mod evidence;
 mod explain;
 mod facade;
 mod fit;
-mod format;
+pub(crate) mod format;
 mod scoring;
 
 pub use evidence::Evidence;

@@ -20,7 +20,7 @@ use crate::encoding::UNSEEN;
 use crate::error::{Error, Result};
 use crate::frequency::{IndepNll, PairwiseNll};
 use crate::kernels::softmax_inplace;
-use crate::network::{LevelContext, Network};
+use crate::net::tabular::{LevelContext, Network};
 use crate::relax::{gumbel, normal, LEVELS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

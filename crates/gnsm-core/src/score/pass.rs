@@ -4,7 +4,7 @@
 
 use super::{FeatureMap, NORM_STACK_ROWS};
 use crate::kernels::{logsumexp, softmax_inplace};
-use crate::network::Tape;
+use crate::net::tabular::Tape;
 use crate::relax::{noisy_block_from, normalize_blocks, sigmas, temperatures, LEVELS};
 
 /// Per-row outputs of a feature pass.

@@ -8,6 +8,7 @@
 mod run;
 
 pub use run::train_network;
+pub(crate) use run::split_ranges;
 
 
 use crate::error::{invalid, Result};

@@ -5,7 +5,7 @@ use super::{example_rng, Hooks, Progress, TrainConfig, TrainReport};
 
 use crate::encoding::{CodedTable, Encoder};
 use crate::error::{Error, Result};
-use crate::network::{NetConfig, Network, Tape};
+use crate::net::tabular::{NetConfig, Network, Tape};
 use crate::optim::{clip_grad_norm, cosine_lr, ema_decay_at, ema_update, AdamW};
 use crate::relax::{logit_scales, normal, sample_block, sigmas, temperatures, LEVELS};
 use rand::seq::SliceRandom;
@@ -99,7 +99,7 @@ fn loss_and_grad(out: &[f32], target: &[f32], n_num: usize, sizes: &[usize], lev
 }
 
 /// Splits `0..n` into at most `parts` contiguous ranges of near-equal size.
-fn split_ranges(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn split_ranges(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
     let parts = parts.clamp(1, n.max(1));
     (0..parts).map(|p| (p * n / parts)..((p + 1) * n / parts)).filter(|r| !r.is_empty()).collect()
 }
@@ -138,7 +138,7 @@ fn validation_loss(
                     let idx: Vec<usize> = chunk.iter().map(|e| e.0).collect();
                     let lv: Vec<usize> = chunk.iter().map(|e| e.1).collect();
                     let first = range.start + ci * VAL_CHUNK;
-                    sample_inputs(encoder, data, &idx, &lv, seed ^ 0x5EED_0F_7A11, u64::MAX, first, scales, w);
+                    sample_inputs(encoder, data, &idx, &lv, seed ^ 0x005E_ED0F_7A11, u64::MAX, first, scales, w);
                     net.forward(params, &ctx, &w.y, &lv, &mut w.tape);
                     let mut scratch = std::mem::take(&mut w.d_out);
                     sum += loss_and_grad(&w.tape.out, &w.target, encoder.n_num(), &sizes, &lv, d, 0.0, &mut scratch);

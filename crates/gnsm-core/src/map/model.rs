@@ -1,0 +1,199 @@
+//! A trained map model: its options, class set, score network, per-position prior, density head
+//! and calibrated evidence (the same calibrated unit as table rows, ADR 010), with the fit that
+//! makes it and the scoring and per-pixel explanation that use it.
+
+use super::config::MapConfig;
+use super::features::{MapScorer, Scratch, N_MAP_FEATURES, PRIOR_FEATURE};
+use super::grid::{LabelMap, RgbImage};
+use super::input::{image_channels, ClassSet, MapInput, VOID};
+use super::prior::PixelPrior;
+use super::train::train_map_network;
+use crate::error::{invalid, Error, Result};
+use crate::head::{DensityHead, FitControl};
+use crate::model::Evidence;
+use crate::net::conv::ConvNet;
+use crate::relax::LEVELS;
+use crate::stats::quantiles_linear;
+use crate::train::{Hooks, TrainReport};
+use ndarray::Array2;
+use rayon::prelude::*;
+
+/// Number of stored training-score quantiles (as table models).
+const N_QUANTILES: usize = 1001;
+/// Channels of a conditioning image.
+pub const RGB_CHANNELS: usize = 3;
+/// Head features: the 20 score norms and 20 denoising losses (the prior is its own evidence term).
+pub(crate) const HEAD_FEATURES: usize = 2 * LEVELS;
+
+/// A trained map model ready to score.
+#[derive(Debug, Clone)]
+pub struct MapModel {
+    pub config: MapConfig,
+    pub classes: ClassSet,
+    pub net: ConvNet,
+    pub prior: PixelPrior,
+    pub head: DensityHead,
+    pub evidence: Evidence,
+    pub report: TrainReport,
+    /// Sorted quantiles of the training maps' calibrated scores.
+    pub score_quantiles: Vec<f64>,
+}
+
+/// A map and, for image-conditioned models, its image (any size; both are resampled).
+#[derive(Debug, Clone, Copy)]
+pub struct MapItem<'a> {
+    pub map: &'a LabelMap,
+    pub image: Option<&'a RgbImage>,
+}
+
+impl MapModel {
+    /// Whether the network sees the image next to the map.
+    pub fn uses_image(&self) -> bool {
+        self.net.config.cond_channels > 0
+    }
+
+    /// Infers the class set of the training maps: K = the given count, or the largest non-void
+    /// label + 1 (at least 2, so that a map of one class still has an alternative).
+    pub fn class_set(maps: &[LabelMap], config: &MapConfig) -> Result<ClassSet> {
+        let largest = maps.iter().flat_map(|m| m.labels.iter()).copied().filter(|&l| Some(l) != config.void_label).max();
+        let inferred = largest.map_or(2, |l| (l as usize + 1).max(2));
+        if inferred > 256 && config.classes.is_none() {
+            return Err(invalid("classes", format!("the maps hold label {}, more than the 256 classes a map model allows", inferred - 1)));
+        }
+        Ok(ClassSet { classes: config.classes.unwrap_or(inferred), void_label: config.void_label })
+    }
+
+    /// Prepares one map (and image) for the network at the working resolution.
+    pub fn prepare(config: &MapConfig, classes: &ClassSet, cond: usize, item: MapItem) -> Result<MapInput> {
+        let small = item.map.resize_nearest(config.height, config.width);
+        let codes = classes.codes(&small, Some(item.map))?;
+        let cond = if cond == 0 {
+            Vec::new()
+        } else {
+            let img = item.image.ok_or_else(|| invalid("image", "this map model was trained with images next to its maps; give the map's image too"))?;
+            image_channels(&img.resize_bilinear(config.height, config.width))
+        };
+        Ok(MapInput { codes, cond })
+    }
+
+    /// Trains a map model on `items` (images are used when every item has one and
+    /// `config.use_image`); the pool runs the parallel work, hooks report and interrupt.
+    pub fn fit(items: &[MapItem], config: &MapConfig, pool: &rayon::ThreadPool, hooks: &mut Hooks) -> Result<MapModel> {
+        config.validate()?;
+        let maps: Vec<LabelMap> = items.iter().map(|i| i.map.clone()).collect();
+        let classes = MapModel::class_set(&maps, config)?;
+        let with_images = config.use_image && !items.is_empty() && items.iter().all(|i| i.image.is_some());
+        let cond = if with_images { RGB_CHANNELS } else { 0 };
+        let inputs: Vec<MapInput> = items.iter().map(|&i| MapModel::prepare(config, &classes, cond, i)).collect::<Result<_>>()?;
+        if inputs.iter().all(|x| x.codes.iter().all(|&c| c == VOID)) {
+            return Err(Error::InsufficientData { reason: "every pixel of every map is the void label".into() });
+        }
+        let (net, report) = train_map_network(&inputs, classes.classes, cond, config, (inputs.len() * 2 * LEVELS) as f64, pool, hooks)?;
+        let code_refs: Vec<&[u16]> = inputs.iter().map(|x| x.codes.as_slice()).collect();
+        let prior = PixelPrior::fit(&code_refs, config.height * config.width, classes.classes);
+        let features = feature_rows(&net, &prior, config, &inputs, pool, hooks)?;
+        let n = inputs.len();
+        let head_x = Array2::from_shape_fn((n, HEAD_FEATURES), |(r, j)| features[r][j]);
+        let mut interrupt = || (hooks.interrupt)();
+        let mut ctl = FitControl::new(Some(pool), &mut interrupt);
+        let head = DensityHead::fit_controlled(head_x.view(), &[1], 5, config.seed, &mut ctl)?;
+        let head_nll: Vec<f64> = features.iter().map(|f| head.score(&f[..HEAD_FEATURES])).collect();
+        let prior_nll: Vec<f64> = features.iter().map(|f| f[PRIOR_FEATURE]).collect();
+        let evidence = Evidence::fit(&[head_nll.clone(), prior_nll], vec![PRIOR_FEATURE as u32]);
+        let mut scores: Vec<f64> = features.iter().zip(&head_nll).map(|(f, &h)| evidence.score(h, f)).collect();
+        scores.retain(|s| s.is_finite());
+        scores.sort_by(f64::total_cmp);
+        let score_quantiles = if scores.is_empty() { vec![0.0; 2] } else { quantiles_linear(&scores, N_QUANTILES) };
+        Ok(MapModel { config: config.clone(), classes, net, prior, head, evidence, report, score_quantiles })
+    }
+
+    /// Calibrated anomaly scores of many maps (in parallel on `pool`); higher = more anomalous.
+    pub fn score_batch(&self, items: &[MapItem], pool: &rayon::ThreadPool, hooks: &mut Hooks) -> Result<Vec<f64>> {
+        let terms = self.terms_batch(items, pool, hooks)?;
+        Ok(terms.iter().map(|&(h, p)| self.score_terms(h, p)).collect())
+    }
+
+    /// The two evidence terms of many maps: (density head NLL of the network's features, prior NLL).
+    pub fn terms_batch(&self, items: &[MapItem], pool: &rayon::ThreadPool, hooks: &mut Hooks) -> Result<Vec<(f64, f64)>> {
+        let inputs: Vec<MapInput> = items.iter().map(|&i| self.prepare_item(i)).collect::<Result<_>>()?;
+        let features = feature_rows(&self.net, &self.prior, &self.config, &inputs, pool, hooks)?;
+        Ok(features.iter().map(|f| (self.head.score(&f[..HEAD_FEATURES]), f[PRIOR_FEATURE])).collect())
+    }
+
+    /// The calibrated score of a map from its two evidence terms.
+    pub fn score_terms(&self, head_nll: f64, prior_nll: f64) -> f64 {
+        let mut f = vec![0.0; N_MAP_FEATURES];
+        f[PRIOR_FEATURE] = prior_nll;
+        self.evidence.score(head_nll, &f)
+    }
+
+    /// Calibrated anomaly score of one map.
+    pub fn score(&self, item: MapItem) -> Result<f64> {
+        let x = self.prepare_item(item)?;
+        let scorer = self.scorer();
+        Ok(self.score_features(&scorer.features(&x, &mut Scratch::default(), None)))
+    }
+
+    /// The score terms of one map: (head NLL, prior NLL), before standardisation.
+    pub fn terms(&self, item: MapItem) -> Result<(f64, f64)> {
+        let x = self.prepare_item(item)?;
+        let f = self.scorer().features(&x, &mut Scratch::default(), None);
+        Ok((self.head.score(&f[..HEAD_FEATURES]), f[PRIOR_FEATURE]))
+    }
+
+    /// Per-pixel anomaly map at the input's size: each pixel's share of the squared score norm
+    /// summed over the 20 levels (shares sum to 1; void pixels get 0).
+    pub fn explain(&self, item: MapItem) -> Result<Vec<f32>> {
+        let x = self.prepare_item(item)?;
+        let (h, w) = (self.config.height, self.config.width);
+        let mut pixel = vec![0.0f64; h * w];
+        self.scorer().features(&x, &mut Scratch::default(), Some(&mut pixel));
+        let (ih, iw) = (item.map.height, item.map.width);
+        let rows = super::grid::nearest_index(h, ih);
+        let cols = super::grid::nearest_index(w, iw);
+        let mut out: Vec<f64> = Vec::with_capacity(ih * iw);
+        for &r in &rows {
+            out.extend(cols.iter().map(|&c| pixel[r * w + c]));
+        }
+        // void pixels of the input explain nothing, whatever their working-resolution neighbour says
+        for (o, &l) in out.iter_mut().zip(&item.map.labels) {
+            if Some(l) == self.classes.void_label {
+                *o = 0.0;
+            }
+        }
+        let total: f64 = out.iter().sum();
+        Ok(out.iter().map(|&v| if total > 0.0 { (v / total) as f32 } else { 0.0 }).collect())
+    }
+
+    /// The calibrated score from a feature vector.
+    fn score_features(&self, f: &[f64]) -> f64 {
+        self.evidence.score(self.head.score(&f[..HEAD_FEATURES]), f)
+    }
+
+    /// `prepare` with this model's options.
+    fn prepare_item(&self, item: MapItem) -> Result<MapInput> {
+        MapModel::prepare(&self.config, &self.classes, self.net.config.cond_channels, item)
+    }
+
+    /// The scorer of this model.
+    fn scorer(&self) -> MapScorer<'_> {
+        MapScorer::new(&self.net, &self.prior, self.config.seed, self.config.signal_min, self.config.signal_max)
+    }
+}
+
+/// Feature vectors of `inputs`, computed on `pool` in chunks between which `hooks` may interrupt.
+fn feature_rows(net: &ConvNet, prior: &PixelPrior, config: &MapConfig, inputs: &[MapInput], pool: &rayon::ThreadPool, hooks: &mut Hooks) -> Result<Vec<Vec<f64>>> {
+    let scorer = MapScorer::new(net, prior, config.seed, config.signal_min, config.signal_max);
+    let mut out = Vec::with_capacity(inputs.len());
+    // a chunk of 8 maps per thread takes well under a second at 64x64, so cancel stays prompt
+    let chunk = 8 * pool.current_num_threads().max(1);
+    for block in inputs.chunks(chunk) {
+        if (hooks.interrupt)() {
+            return Err(Error::Interrupted);
+        }
+        let rows: Vec<Vec<f64>> = pool.install(|| block.par_iter().map_init(Scratch::default, |s, x| scorer.features(x, s, None)).collect());
+        out.extend(rows);
+    }
+    debug_assert!(out.iter().all(|f| f.len() == N_MAP_FEATURES));
+    Ok(out)
+}
