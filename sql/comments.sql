@@ -2,7 +2,7 @@
 -- Installed at the end of the install script (finalize); the upgrade script that introduced them
 -- (gnsm--0.2.0--0.3.0.sql) repeats these statements, so upgraded and fresh installs agree.
 COMMENT ON FUNCTION gnsm_train(regclass, text[], jsonb) IS
-    'trains a gnsm model on the columns of a table (NULL: every column gnsm can model) and stores it as a new version; SELECT * FROM gnsm_options() lists the keys of the options jsonb';
+    'trains a gnsm model on the columns of a table (NULL: every column gnsm can model; one smallint[]/integer[] label-map column, optionally with one bytea image column: a map model) and stores it as a new version; SELECT * FROM gnsm_options() lists the keys of the options jsonb';
 COMMENT ON FUNCTION gnsm_retrain(text, jsonb) IS
     'retrains a model on its source table''s current rows with its stored columns and options (overridden by the jsonb), as a new version';
 COMMENT ON FUNCTION gnsm_score(anyelement) IS
@@ -45,3 +45,7 @@ COMMENT ON FUNCTION gnsm_map_from_png(bytea) IS
     'decodes an 8-bit greyscale or palette PNG (pixel value or palette index = class) into a 2-D smallint[] label map, one inner array per image row';
 COMMENT ON FUNCTION gnsm_map_to_png(integer[]) IS
     'encodes a 2-D integer[] (or smallint[], cast implicitly) label map, one inner array per row with labels 0 to 255, as an 8-bit greyscale PNG';
+COMMENT ON FUNCTION gnsm_explain_map(anyelement, text) IS
+    'where a map is wrong: each pixel''s share of a map model''s score (sums to 1) as a 2-D real[] of the input map''s size; pass the row (or, for a model without images, the bare map and the model name)';
+COMMENT ON FUNCTION gnsm_heatmap_png(anyelement, text) IS
+    'a PNG of the map (or of its image, for an image model) with a heat overlay where a map model finds it anomalous';

@@ -101,3 +101,28 @@ COMMENT ON FUNCTION gnsm_map_from_png(bytea) IS
     'decodes an 8-bit greyscale or palette PNG (pixel value or palette index = class) into a 2-D smallint[] label map, one inner array per image row';
 COMMENT ON FUNCTION gnsm_map_to_png(integer[]) IS
     'encodes a 2-D integer[] (or smallint[], cast implicitly) label map, one inner array per row with labels 0 to 255, as an 8-bit greyscale PNG';
+
+-- map models (issue 12): gnsm_train trains one on a label-map column, gnsm_score and friends
+-- score maps, and these two say where a map is wrong
+CREATE  FUNCTION "gnsm_explain_map"(
+	"row" anyelement,
+	"model" TEXT DEFAULT NULL
+) RETURNS real[]
+STABLE PARALLEL SAFE COST 100000
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'gnsm_explain_map_wrapper';
+
+CREATE  FUNCTION "gnsm_heatmap_png"(
+	"row" anyelement,
+	"model" TEXT DEFAULT NULL
+) RETURNS bytea
+STABLE PARALLEL SAFE COST 100000
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'gnsm_heatmap_png_wrapper';
+
+COMMENT ON FUNCTION gnsm_train(regclass, text[], jsonb) IS
+    'trains a gnsm model on the columns of a table (NULL: every column gnsm can model; one smallint[]/integer[] label-map column, optionally with one bytea image column: a map model) and stores it as a new version; SELECT * FROM gnsm_options() lists the keys of the options jsonb';
+COMMENT ON FUNCTION gnsm_explain_map(anyelement, text) IS
+    'where a map is wrong: each pixel''s share of a map model''s score (sums to 1) as a 2-D real[] of the input map''s size; pass the row (or, for a model without images, the bare map and the model name)';
+COMMENT ON FUNCTION gnsm_heatmap_png(anyelement, text) IS
+    'a PNG of the map (or of its image, for an image model) with a heat overlay where a map model finds it anomalous';

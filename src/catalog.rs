@@ -238,7 +238,16 @@ pub struct ModelSource {
     pub relid: Option<pg_sys::Oid>,
     pub table: String,
     pub columns: Vec<String>,
+    pub column_types: Vec<String>,
     pub options: serde_json::Value,
+}
+
+impl ModelSource {
+    /// Whether the model is a map model: its first column is a label map (a table model never
+    /// has an array column, so the stored types tell the families apart without the bytes).
+    pub fn is_map(&self) -> bool {
+        matches!(self.column_types.first().map(String::as_str), Some("smallint[]" | "integer[]"))
+    }
 }
 
 /// The source table, columns and options of a model's active (else newest) version.
@@ -247,7 +256,7 @@ pub fn source_of(name: &str) -> Option<ModelSource> {
         let t = c
             .select(
                 "SELECT coalesce((SELECT oid FROM pg_catalog.pg_class WHERE oid = m.source_relid), to_regclass(m.source_table)::oid),
-                        m.source_table, m.columns, m.options
+                        m.source_table, m.columns, m.options, m.column_types
                  FROM gnsm.models m WHERE m.name = $1 ORDER BY m.is_active DESC, m.version DESC LIMIT 1",
                 None,
                 &[name.into()],
@@ -261,6 +270,7 @@ pub fn source_of(name: &str) -> Option<ModelSource> {
             table: t.get::<String>(2)?.unwrap_or_default(),
             columns: t.get::<Vec<String>>(3)?.unwrap_or_default(),
             options: t.get::<JsonB>(4)?.map(|j| j.0).unwrap_or(serde_json::Value::Null),
+            column_types: t.get::<Vec<String>>(5)?.unwrap_or_default(),
         }))
     })
     .unwrap_or_else(|e| spi_fail("reading the model's source", e))

@@ -5,6 +5,7 @@ use crate::errors::{raise, raise_core, OrRaise};
 use crate::gucs;
 use crate::options::TrainOptions;
 use gnsm_core::encoding::{CodedTable, Encoder};
+use gnsm_core::map::{MapConfig, MapItem, MapModel};
 use gnsm_core::model::Model;
 use gnsm_core::train::{Hooks, Progress};
 use gnsm_core::Error;
@@ -61,14 +62,11 @@ fn warn_if_tiny(n_rows: usize, opts: &TrainOptions, label: &str) {
     }
 }
 
-/// Trains a model on coded rows with progress NOTICEs and clean cancellation; never returns a
-/// partial model (a cancel raises the backend's own cancel/timeout ERROR).
-pub fn fit_with_progress(encoder: Encoder, table: &CodedTable, opts: &TrainOptions, label: &str) -> Model {
-    warn_if_tiny(table.n_rows, opts, label);
-    let pool = build_pool(opts.config.threads);
+/// The progress hook of a fit: a NOTICE every `gnsm.progress_interval` seconds.
+fn progress_notices(label: &str) -> impl FnMut(&Progress) + '_ {
     let interval = gucs::progress_interval();
     let mut last_report = 0.0f64;
-    let mut progress = |p: &Progress| {
+    move |p: &Progress| {
         if interval > 0.0 && p.elapsed - last_report >= interval && p.step < p.total_steps {
             last_report = p.elapsed;
             let left = p.elapsed / p.step.max(1) as f64 * (p.total_steps - p.step) as f64;
@@ -82,28 +80,63 @@ pub fn fit_with_progress(encoder: Encoder, table: &CodedTable, opts: &TrainOptio
                 left
             );
         }
-    };
+    }
+}
+
+/// Says in a NOTICE that max_seconds, not steps, ended training (so a rerun can differ).
+fn notice_if_timed_out(stopped_by: &str, steps_done: usize, steps: usize, max_seconds: f64, label: &str) {
+    if stopped_by == "max_seconds" {
+        notice!(
+            "gnsm: training \"{label}\" was stopped by max_seconds = {max_seconds} after {steps_done} of {steps} steps: a seed fixes the model only when steps ends training, so a rerun can differ (raise max_seconds or lower steps for a reproducible model)"
+        );
+    }
+}
+
+/// Raises the error of a failed fit: an interrupt becomes the backend's own cancel or timeout ERROR.
+fn raise_fit_error(e: Error, label: &str) -> ! {
+    match e {
+        Error::Interrupted => {
+            // raises "canceling statement due to user request" or the timeout message
+            pgrx::check_for_interrupts!();
+            raise(PgSqlErrorCode::ERRCODE_QUERY_CANCELED, format!("gnsm: training \"{label}\" was interrupted"), None, None)
+        }
+        e => raise_core(e, &format!("gnsm_train \"{label}\"")),
+    }
+}
+
+/// Trains a model on coded rows with progress NOTICEs and clean cancellation; never returns a
+/// partial model (a cancel raises the backend's own cancel/timeout ERROR).
+pub fn fit_with_progress(encoder: Encoder, table: &CodedTable, opts: &TrainOptions, label: &str) -> Model {
+    warn_if_tiny(table.n_rows, opts, label);
+    let pool = build_pool(opts.config.threads);
+    let mut progress = progress_notices(label);
     let mut interrupt = serve_interrupts;
     let mut hooks = Hooks { progress: &mut progress, interrupt: &mut interrupt };
     let result = Model::fit_coded(encoder, table, &opts.config, &pool, &mut hooks);
     drop(pool);
     match result {
         Ok(m) => {
-            if m.report.stopped_by == "max_seconds" {
-                notice!(
-                    "gnsm: training \"{label}\" was stopped by max_seconds = {} after {} of {} steps: a seed fixes the model only when steps ends training, so a rerun can differ (raise max_seconds or lower steps for a reproducible model)",
-                    opts.config.max_seconds,
-                    m.report.steps,
-                    opts.config.steps
-                );
-            }
+            notice_if_timed_out(&m.report.stopped_by, m.report.steps, opts.config.steps, opts.config.max_seconds, label);
             m
         }
-        Err(Error::Interrupted) => {
-            // raises "canceling statement due to user request" or the timeout message
-            pgrx::check_for_interrupts!();
-            raise(PgSqlErrorCode::ERRCODE_QUERY_CANCELED, format!("gnsm: training \"{label}\" was interrupted"), None, None)
+        Err(e) => raise_fit_error(e, label),
+    }
+}
+
+/// Trains a map model with progress NOTICEs and clean cancellation, as `fit_with_progress` does
+/// for rows (same pool, same interrupt service; the worker threads never call Postgres).
+pub fn fit_map_with_progress(items: &[MapItem], config: &MapConfig, label: &str) -> MapModel {
+    let pool = build_pool(config.threads);
+    let mut progress = progress_notices(label);
+    let mut interrupt = serve_interrupts;
+    let mut hooks = Hooks { progress: &mut progress, interrupt: &mut interrupt };
+    let result = MapModel::fit(items, config, &pool, &mut hooks);
+    drop(pool);
+    match result {
+        Ok(m) => {
+            notice_if_timed_out(&m.report.stopped_by, m.report.steps, config.steps, config.max_seconds, label);
+            m
         }
-        Err(e) => raise_core(e, &format!("gnsm_train \"{label}\"")),
+        Err(e) => raise_fit_error(e, label),
     }
 }

@@ -2,7 +2,7 @@
 //! module only turns its errors into SQL errors.
 
 use crate::errors::{raise, raise_core};
-pub use gnsm_core::options::{to_json, Activate, TrainOptions};
+pub use gnsm_core::options::{map_to_json, to_json, Activate, MapOptions, TrainOptions};
 use pgrx::PgSqlErrorCode;
 use serde_json::Value;
 
@@ -10,6 +10,17 @@ use serde_json::Value;
 /// naming the key on a bad option.
 pub fn parse(options: Option<&Value>, default_threads: usize) -> TrainOptions {
     let out = gnsm_core::options::parse(options, default_threads)
+        .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, e.message, e.detail, e.hint.as_deref()));
+    if let Err(e) = out.config.validate() {
+        raise_core(e, "gnsm options");
+    }
+    out
+}
+
+/// Parses a map model's options; `threads` defaults to the `gnsm.threads` setting. Raises 22023
+/// naming the key on a bad option (a table-only key included).
+pub fn parse_map(options: Option<&Value>, default_threads: usize) -> MapOptions {
+    let out = gnsm_core::options::parse_map(options, default_threads)
         .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, e.message, e.detail, e.hint.as_deref()));
     if let Err(e) = out.config.validate() {
         raise_core(e, "gnsm options");

@@ -4,6 +4,7 @@
 use crate::cache::{self, CachedModel};
 use crate::catalog;
 use crate::errors::raise;
+use crate::maps::datum::is_map_type;
 use crate::rows::{require_row, RowTuple};
 use pgrx::{pg_sys, AnyElement, PgSqlErrorCode};
 use std::rc::Rc;
@@ -42,6 +43,14 @@ pub fn resolve(which: ModelRef, row: &AnyElement) -> Rc<CachedModel> {
         }
         ModelRef::Bytes(bytes) => cache::get_bytes(bytes),
         ModelRef::OfRowTable => {
+            if is_map_type(row.oid()) {
+                raise(
+                    PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                    "a bare map does not say which model scores it",
+                    None,
+                    Some("name the model: gnsm_score(mask, 'model_name'), or pass the whole row of the table the model was trained on: gnsm_score(t) FROM my_table t"),
+                );
+            }
             require_row(row, "gnsm expects a table row", "pass the whole row: SELECT gnsm_score(t) FROM my_table t");
             // SAFETY: require_row checked that the datum is a composite value.
             let typid = unsafe { RowTuple::from_datum(row.datum()) }.typid;

@@ -4,6 +4,8 @@
 
 use crate::cache::callsite;
 use crate::cache::CachedModel;
+use crate::maps::row::{MapRow, MapRowReader};
+use crate::maps::run;
 use crate::resolve::{resolve, ModelRef};
 use crate::rows::RowEncoder;
 use pgrx::{pg_sys, AnyElement};
@@ -13,12 +15,13 @@ use std::rc::Rc;
 pub struct RowScorer {
     pub model: Rc<CachedModel>,
     rows: RowEncoder,
+    maps: MapRowReader,
 }
 
 impl RowScorer {
     /// Resolves the model for this call site.
     pub fn new(which: ModelRef, row: &AnyElement) -> RowScorer {
-        RowScorer { model: resolve(which, row), rows: RowEncoder::default() }
+        RowScorer { model: resolve(which, row), rows: RowEncoder::default(), maps: MapRowReader::default() }
     }
 
     /// The row's cells under this call site's model.
@@ -26,8 +29,20 @@ impl RowScorer {
         self.rows.encode(&self.model, row, mcxt).to_vec()
     }
 
-    /// The row's anomaly score (through the model's memo).
+    /// The map (and image) a map model scores, read from the row (or bare map); None for a
+    /// table model.
+    pub fn map_row(&mut self, row: &AnyElement, mcxt: pg_sys::MemoryContext) -> Option<MapRow> {
+        let uses_image = self.model.map()?.uses_image();
+        Some(self.maps.read(&self.model, uses_image, row, mcxt))
+    }
+
+    /// The row's anomaly score: a table row through the model's memo, a map by the map model
+    /// (maps are not memoised: two equal maps in one statement are rare, and a map is kilobytes).
     pub fn score(&mut self, row: &AnyElement, mcxt: pg_sys::MemoryContext) -> f64 {
+        if let Some(r) = self.map_row(row, mcxt) {
+            let model = self.model.clone();
+            return run::score(&model, model.map().expect("a map model"), &r);
+        }
         let codes = self.rows.encode(&self.model, row, mcxt);
         self.model.score(codes)
     }

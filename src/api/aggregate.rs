@@ -10,6 +10,7 @@
 use crate::errors::{raise, OrRaise};
 use crate::fit::fit_with_progress;
 use crate::gucs;
+use crate::maps::datum::is_map_type;
 use crate::options;
 use crate::rows::{require_row, RowTuple};
 use crate::source::{check_overrides_exist, kind_of, KindOverrides, SUPPORTED_TYPES};
@@ -53,6 +54,16 @@ unsafe fn live_attributes(tupdesc: pg_sys::TupleDesc) -> Vec<Attribute> {
 /// (numeric first), their output functions, and the builder. Raises 0A000 for a column of a type
 /// gnsm cannot model.
 fn set_up(state: &mut AggState, attrs: &[Attribute], options: Option<serde_json::Value>) {
+    // a map model's maps can be megabytes each; the aggregate would hold them all in its state,
+    // so map models are trained by gnsm_train, which reads them through a cursor
+    if let Some((_, name, t)) = attrs.iter().find(|a| is_map_type(a.2)) {
+        raise(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!("column \"{name}\" is a label map ({}): map models are trained with gnsm_train, not gnsm_train_agg", type_name(*t, -1)),
+            None,
+            Some("train with gnsm_train('table', ARRAY['mask']) (one model per group: a view per group)"),
+        );
+    }
     let opts = options::parse(options.as_ref(), gucs::threads());
     let kinds = KindOverrides { numeric: &opts.numeric_columns, categorical: &opts.categorical_columns };
     let mut numeric = Vec::new();

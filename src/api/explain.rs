@@ -1,10 +1,10 @@
 //! `gnsm_explain`: why a row scores as it does, one row per model column.
 
-use crate::errors::OrRaise;
+use crate::errors::{raise, OrRaise};
 use crate::resolve::ModelRef;
 use crate::scorer::RowScorer;
 use pgrx::prelude::*;
-use pgrx::AnyElement;
+use pgrx::{AnyElement, PgSqlErrorCode};
 
 /// One row per model column: its value, how much it adds to the anomaly score, its share of the
 /// score network's signal, and the value the model finds most likely in its place. COST: it scores
@@ -32,12 +32,20 @@ fn gnsm_explain(
     };
     // set-returning: fn_extra belongs to the SRF machinery, so the scorer stays local
     let mut scorer = RowScorer::new(which, &row);
+    if scorer.model.map().is_some() {
+        raise(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!("gnsm model \"{}\" is a map model: gnsm_explain explains table rows column by column", scorer.model.name),
+            None,
+            Some("use gnsm_explain_map(row, model) for each pixel's share of the score, or gnsm_heatmap_png(row, model) for a picture"),
+        );
+    }
     // SAFETY: reading the backend's current-context global; the binding made below lives in it,
     // which outlives this call's use of it.
     let mcxt = unsafe { pg_sys::CurrentMemoryContext };
     let codes = scorer.codes(&row, mcxt);
     let texts = scorer.texts(&row);
-    let (_, cols) = scorer.model.model.explain(&codes).or_raise(&format!("gnsm model \"{}\"", scorer.model.name));
+    let (_, cols) = scorer.model.table().explain(&codes).or_raise(&format!("gnsm model \"{}\"", scorer.model.name));
     let out: Vec<_> = cols
         .into_iter()
         .zip(texts)

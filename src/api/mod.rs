@@ -4,6 +4,7 @@
 mod admin;
 mod aggregate;
 mod explain;
+mod explain_map;
 mod maps;
 mod options;
 mod schedule;

@@ -46,7 +46,7 @@ fn gnsm_score_percentile(row: Option<AnyElement>, model: default!(Option<&str>, 
     };
     Some(with_scorer(fcinfo, which, &row, |s, mcxt| {
         let score = s.score(&row, mcxt);
-        s.model.model.percentile(score)
+        s.model.percentile(score)
     }))
 }
 
@@ -64,5 +64,5 @@ fn gnsm_threshold(model: &str, contamination: f64) -> f64 {
             Some("for example 0.01 flags the top 1% of training rows"),
         );
     }
-    m.model.threshold(contamination).or_raise(&format!("gnsm model \"{model}\""))
+    m.threshold(contamination).or_raise(&format!("gnsm model \"{model}\""))
 }

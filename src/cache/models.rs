@@ -5,6 +5,7 @@
 use super::memo::ScoreMemo;
 use crate::catalog::{self, ModelKey};
 use crate::errors::{raise, OrRaise};
+use gnsm_core::map::{is_map_bytes, MapModel};
 use gnsm_core::model::Model;
 use lru::LruCache;
 use pgrx::PgSqlErrorCode;
@@ -17,11 +18,18 @@ use std::rc::Rc;
 /// covering the handful of models one session usually scores with.
 pub const MAX_CACHED_MODELS: usize = 16;
 
+/// The two model families one catalog holds: a table (row) model or a map model. Which one a
+/// stored version is comes from its bytes (`is_map_bytes`), so the catalog needs no kind column.
+pub enum Family {
+    Table(Model),
+    Map(Box<MapModel>),
+}
+
 /// A loaded model with its column metadata and its score memo.
 pub struct CachedModel {
     /// Model name (for messages), or `bytes:<checksum>:<len>` for a model given as bytes.
     pub name: String,
-    pub model: Model,
+    pub family: Family,
     /// Model columns in model order, as the catalog lists them.
     pub columns: Vec<String>,
     /// `format_type` of each column at training time; empty strings for a bytes model.
@@ -30,10 +38,48 @@ pub struct CachedModel {
 }
 
 impl CachedModel {
+    /// The table model; raises 0A000 for a map model (whose rows are scored by `maps::score`;
+    /// callers that serve both families check `map()` first).
+    pub fn table(&self) -> &Model {
+        match &self.family {
+            Family::Table(m) => m,
+            Family::Map(_) => raise(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!("gnsm model \"{}\" is a map model; this function works on table models only", self.name),
+                None,
+                Some("score maps with gnsm_score and see where a map is wrong with gnsm_explain_map or gnsm_heatmap_png"),
+            ),
+        }
+    }
+
+    /// The map model, or None for a table model.
+    pub fn map(&self) -> Option<&MapModel> {
+        match &self.family {
+            Family::Map(m) => Some(m),
+            Family::Table(_) => None,
+        }
+    }
+
+    /// Percentile (0-100) of a score among the training rows' (or maps') scores.
+    pub fn percentile(&self, score: f64) -> f64 {
+        match &self.family {
+            Family::Table(m) => m.percentile(score),
+            Family::Map(m) => m.percentile(score),
+        }
+    }
+
+    /// The score above which a share `contamination` of the training rows (or maps) lies.
+    pub fn threshold(&self, contamination: f64) -> gnsm_core::Result<f64> {
+        match &self.family {
+            Family::Table(m) => m.threshold(contamination),
+            Family::Map(m) => m.threshold(contamination),
+        }
+    }
+
     /// Score of a coded row, through the memo.
     pub fn score(&self, codes: &[u32]) -> f64 {
         // the error context is formatted only on failure (the fast scorer takes microseconds)
-        self.memo.get_or_compute(codes, |c| match self.model.score_codes(c) {
+        self.memo.get_or_compute(codes, |c| match self.table().score_codes(c) {
             Ok(s) => s,
             Err(e) => Err::<f64, _>(e).or_raise(&format!("gnsm model \"{}\"", self.name)),
         })
@@ -93,22 +139,28 @@ pub fn get(key: &ModelKey) -> Rc<CachedModel> {
     get_or_load(key, || {
         let (name, version) = (key.name.as_str(), key.version);
         let stored = catalog::load(name, version);
-        let model = Model::from_bytes(&stored.bytes).or_raise(&format!("gnsm model \"{name}\" version {version}"));
-        if stored.columns.len() != model.n_columns() {
+        let context = format!("gnsm model \"{name}\" version {version}");
+        let (family, n_columns) = if is_map_bytes(&stored.bytes) {
+            let m = MapModel::from_bytes(&stored.bytes).or_raise(&context);
+            // the label map, then the image when the model was trained with one
+            let n = 1 + usize::from(m.uses_image());
+            (Family::Map(Box::new(m)), n)
+        } else {
+            let m = Model::from_bytes(&stored.bytes).or_raise(&context);
+            let n = m.n_columns();
+            (Family::Table(m), n)
+        };
+        if stored.columns.len() != n_columns {
             raise(
                 PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
-                format!(
-                    "gnsm model \"{name}\" version {version}: the catalog lists {} columns but the model has {}",
-                    stored.columns.len(),
-                    model.n_columns()
-                ),
+                format!("{context}: the catalog lists {} columns but the model has {n_columns}", stored.columns.len()),
                 None,
                 Some("retrain the model with gnsm_train"),
             );
         }
         CachedModel {
             name: name.to_string(),
-            model,
+            family,
             columns: stored.columns,
             column_types: stored.column_types,
             memo: ScoreMemo::default(),
@@ -120,9 +172,19 @@ pub fn get(key: &ModelKey) -> Rc<CachedModel> {
 pub fn get_bytes(bytes: &[u8]) -> Rc<CachedModel> {
     let key = bytes_key(bytes);
     get_or_load(&key, || {
+        if is_map_bytes(bytes) {
+            // map model bytes carry no column names to match a row by, and the aggregate never
+            // makes them: a map model is scored by name from the catalog
+            raise(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                "gnsm_score_bytes: these bytes hold a map model, which is scored by name",
+                None,
+                Some("score maps with gnsm_score(row, 'model_name') after training with gnsm_train"),
+            );
+        }
         let model = Model::from_bytes(bytes).or_raise("gnsm model bytes");
         let columns = model.column_names();
         let column_types = vec![String::new(); columns.len()];
-        CachedModel { name: key.name.clone(), model, columns, column_types, memo: ScoreMemo::default() }
+        CachedModel { name: key.name.clone(), family: Family::Table(model), columns, column_types, memo: ScoreMemo::default() }
     })
 }

@@ -173,6 +173,32 @@ pub fn label_map_to_array<T: MapElement>(map: &LabelMap, context: &str) -> MapAr
     MapArray { datum: pg_sys::Datum::from(array), elem: PhantomData }
 }
 
+/// Builds a 2-D `real[]` (`height` rows of `width` values, subscripts from 1) from row-major values,
+/// such as a map's per-pixel explanation.
+pub fn real_grid_to_array(height: usize, width: usize, values: &[f32]) -> MapArray<f32> {
+    assert_eq!(values.len(), height * width, "one value per pixel");
+    let mut elems: Vec<pg_sys::Datum> = values.iter().map(|&v| v.into_datum().expect("a real is never NULL")).collect();
+    let mut dims = [height as i32, width as i32];
+    let mut lbounds = [1i32, 1];
+    // SAFETY: elems holds height*width by-value float4 datums, dims and lbounds describe 2
+    // dimensions, and float4's typlen/byval/align are 4/true/'i'; construct_md_array copies
+    // everything into a new array in the current memory context.
+    let array = unsafe {
+        pg_sys::construct_md_array(
+            elems.as_mut_ptr(),
+            std::ptr::null_mut(),
+            2,
+            dims.as_mut_ptr(),
+            lbounds.as_mut_ptr(),
+            pg_sys::FLOAT4OID,
+            4,
+            true,
+            pg_sys::TYPALIGN_INT as std::ffi::c_char,
+        )
+    };
+    MapArray { datum: pg_sys::Datum::from(array), elem: PhantomData }
+}
+
 /// The (height, width) of a 2-D array's dimensions, or the ERROR that says what is wrong.
 fn check_shape(dims: &[usize], context: &str) -> (usize, usize) {
     let not_2d = |got: String, hint: &str| -> ! {
@@ -238,7 +264,8 @@ impl Pixels {
 }
 
 /// A 2-D `smallint[]` (`MapArray<i16>`) or `integer[]` (`MapArray<i32>`) made by
-/// `label_map_to_array`; a `#[pg_extern]` returns it as that SQL type.
+/// `label_map_to_array`, or a 2-D `real[]` (`MapArray<f32>`) made by `real_grid_to_array`; a
+/// `#[pg_extern]` returns it as that SQL type.
 pub struct MapArray<T> {
     datum: pg_sys::Datum,
     elem: PhantomData<T>,
@@ -252,9 +279,10 @@ impl<T> MapArray<T> {
     }
 }
 
-// Sound because the datum always points to a valid, non-NULL T[] array (label_map_to_array is the
-// only constructor) and the SQL return type is T[] (the SqlTranslatable impl below).
-unsafe impl<T: MapElement> BoxRet for MapArray<T> {
+// Sound because the datum always points to a valid, non-NULL T[] array (label_map_to_array and
+// real_grid_to_array are the only constructors, each building the T[] its type parameter names)
+// and the SQL return type is T[] (the SqlTranslatable impl below).
+unsafe impl<T: SqlTranslatable> BoxRet for MapArray<T> {
     /// Hands the array to Postgres as the function's result.
     ///
     /// # Safety

@@ -1,8 +1,14 @@
 //! Label maps at the SQL boundary: `array` turns a 2-D `smallint[]`/`integer[]` into the core's
 //! `LabelMap` and back, `png` decodes and encodes label-map PNGs with the map family's errors.
 //! Every bad map is an ERROR that names the culprit (the shape, the pixel, the label, the PNG
-//! problem) with a hint; the SQL functions in `api/maps.rs` use both, and so will map scoring and
-//! training.
+//! problem) with a hint. Map models use the rest: `datum` (a map or image from any datum),
+//! `row` (the map a scoring call gets), `run` (score, explain, heatmap), `source` (which columns
+//! of a table train a map model) and `reader` (reading them through SPI).
 
 pub mod array;
+pub mod datum;
 pub mod png;
+pub mod reader;
+pub mod row;
+pub mod run;
+pub mod source;

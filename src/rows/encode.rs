@@ -45,8 +45,8 @@ impl RowEncoder {
         for (j, (&attnum, out)) in b.attnums.iter().zip(b.outputs.iter_mut()).enumerate() {
             // SAFETY: the binding was made for this tuple's row type, and attnum is one of its attributes.
             let cell = match unsafe { tuple.attr(attnum, b.tupdesc) } {
-                None => model.model.encode_cell(j, None),
-                Some(d) => out.with_text(d, |s| model.model.encode_cell(j, Some(s))),
+                None => model.table().encode_cell(j, None),
+                Some(d) => out.with_text(d, |s| model.table().encode_cell(j, Some(s))),
             };
             // only a numeric column fed text that is not a number fails (a bytes model has no
             // stored types to check the row against)

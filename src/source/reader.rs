@@ -114,7 +114,7 @@ fn for_each_row(
 /// `test_training_reads_every_cursor_batch` checks a three-batch read end to end. Should a later
 /// pgrx free the table itself, this stays harmless: `SPI_freetuptable` only frees a table that is
 /// still in the current SPI context's list, and otherwise warns and does nothing.
-fn release_last_batch() {
+pub fn release_last_batch() {
     // SAFETY: single-threaded backend code inside Spi::connect; the batch's wrapper was consumed
     // by `for_each_row`, so no reference into the table is left, and SPI_freetuptable checks that
     // the pointer is a live table of this SPI context before freeing it.

@@ -15,9 +15,11 @@
 //!
 //! Options: `--sets horse,camvid`, `--variants mask,image`, `--splits 5`, `--side 64`,
 //! `--max-seconds S` (training budget per model), `--steps N`, `--camvid-per-family N` (test maps
-//! corrupted per family; default all 233).
+//! corrupted per family; default all 233), `--figure PATH` (PNG of split 0's 8 worst- and 8
+//! best-scored horse predictions with image, ground truth and heatmap).
 
 use gnsm_core::kernels::gemm;
+use gnsm_core::map::codec::heatmap_png;
 use gnsm_core::map::{LabelMap, MapConfig, MapItem, MapModel, RgbImage};
 use gnsm_core::train::{build_pool, Hooks};
 use gnsm_eval::metrics::{auroc, mean_std, spearman};
@@ -37,6 +39,8 @@ struct Args {
     config: MapConfig,
     camvid_per_family: usize,
     json: Option<PathBuf>,
+    /// The PNG of the 8 worst- and 8 best-scored horse predictions of split 0.
+    figure: Option<PathBuf>,
 }
 
 /// Parses `--key value` pairs.
@@ -49,6 +53,7 @@ fn parse_args() -> Args {
         config: MapConfig { threads: 2, ..MapConfig::default() },
         camvid_per_family: usize::MAX,
         json: None,
+        figure: None,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let list = |v: &str| v.split(',').map(str::to_string).collect::<Vec<_>>();
@@ -69,6 +74,7 @@ fn parse_args() -> Args {
             "--channels" => a.config.base_channels = v.parse().expect("--channels"),
             "--camvid-per-family" => a.config_camvid(&v),
             "--json" => a.json = Some(v.into()),
+            "--figure" => a.figure = Some(v.into()),
             other => panic!("unknown option {other}"),
         }
     }
@@ -200,16 +206,25 @@ fn gemm_peak(threads: usize) -> f64 {
     best
 }
 
-/// Trains one gnsm map model and scores `items`; returns (scores, network-term-only scores,
-/// train seconds, maps/s).
-fn gnsm_scores(config: &MapConfig, train: &[MapItem], score: &[MapItem], pool: &rayon::ThreadPool) -> (Vec<f64>, Vec<f64>, f64, f64) {
+/// What one trained gnsm map model gave: its scores, its network-term-only scores, training
+/// seconds, scoring maps/s, and the model itself (for the figure).
+struct GnsmRun {
+    scores: Vec<f64>,
+    network: Vec<f64>,
+    train_seconds: f64,
+    maps_per_s: f64,
+    model: MapModel,
+}
+
+/// Trains one gnsm map model and scores `items`.
+fn gnsm_scores(config: &MapConfig, train: &[MapItem], score: &[MapItem], pool: &rayon::ThreadPool) -> GnsmRun {
     let t = Instant::now();
     let model = Hooks::silent(|h| MapModel::fit(train, config, pool, h)).expect("map model fit");
     let train_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let terms = Hooks::silent(|h| model.terms_batch(score, pool, h)).expect("scoring");
-    let scores: Vec<f64> = terms.iter().map(|&(h, p)| model.score_terms(h, p)).collect();
-    let network: Vec<f64> = terms.iter().map(|t| t.0).collect();
+    let scores: Vec<f64> = terms.iter().map(|t| model.score_terms(t)).collect();
+    let network: Vec<f64> = terms.iter().map(|t| t.network).collect();
     let rate = score.len() as f64 / t.elapsed().as_secs_f64();
     eprintln!(
         "  trained {} maps in {train_seconds:.1} s ({} steps, stopped by {}, best val {:.4}), scored {} at {rate:.1} maps/s",
@@ -219,7 +234,7 @@ fn gnsm_scores(config: &MapConfig, train: &[MapItem], score: &[MapItem], pool: &
         model.report.best_val_loss,
         score.len()
     );
-    (scores, network, train_seconds, rate)
+    GnsmRun { scores, network, train_seconds, maps_per_s: rate, model }
 }
 
 /// Baseline scores of `maps` fitted on `train`: (method, scores).
@@ -261,9 +276,14 @@ fn horse(args: &Args, table: &mut Table, pool: &rayon::ThreadPool) {
             let train: Vec<MapItem> = train_idx.iter().map(|&i| MapItem { map: &items[i].gt, image: Some(&items[i].image) }).collect();
             let score: Vec<MapItem> = tests.iter().map(|t| MapItem { map: t.1, image: Some(t.2) }).collect();
             eprintln!("horse split {split}, gnsm {variant}:");
-            let (s, net, secs, rate) = gnsm_scores(&config, &train, &score, pool);
-            methods.push((format!("gnsm_{variant}"), s, Some((secs, rate))));
-            methods.push((format!("gnsm_{variant}_network_term"), net, None));
+            let run = gnsm_scores(&config, &train, &score, pool);
+            // the figure shows the image-conditioned model when it runs, else the mask-only one
+            let shown = with_image || !args.variants.iter().any(|v| v == "image");
+            if let (Some(path), 0, true) = (&args.figure, split, shown) {
+                write_figure(path, &run, &score, &tests, test_idx, &items);
+            }
+            methods.push((format!("gnsm_{variant}"), run.scores, Some((run.train_seconds, run.maps_per_s))));
+            methods.push((format!("gnsm_{variant}_network_term"), run.network, None));
         }
         let test_maps: Vec<&LabelMap> = tests.iter().map(|t| t.1).collect();
         for (name, s) in baselines(&train_maps, &test_maps, 2, Some(1)) {
@@ -283,6 +303,29 @@ fn horse(args: &Args, table: &mut Table, pool: &rayon::ThreadPool) {
             }
         }
     }
+}
+
+/// Writes the figure: the 8 worst- and 8 best-scored test predictions (both predictors pooled)
+/// with their image, ground truth and gnsm heatmap.
+fn write_figure(path: &PathBuf, run: &GnsmRun, score: &[MapItem], tests: &[(&str, &LabelMap, &RgbImage, f64)], test_idx: &[usize], items: &[seg::HorseItem]) {
+    let mut order: Vec<usize> = (0..run.scores.len()).collect();
+    order.sort_by(|&a, &b| run.scores[b].total_cmp(&run.scores[a]));
+    let picked: Vec<(usize, bool)> = order.iter().take(8).map(|&i| (i, true)).chain(order.iter().rev().take(8).rev().map(|&i| (i, false))).collect();
+    let half = test_idx.len();
+    let rows: Vec<seg::figure::FigureRow> = picked
+        .iter()
+        .map(|&(i, flagged)| {
+            let anomaly = run.model.explain(score[i]).expect("explain");
+            let png = heatmap_png(tests[i].1, &anomaly, Some(tests[i].2)).expect("heatmap");
+            let rgb = image::load_from_memory(&png).expect("heatmap decodes").to_rgb8();
+            let heatmap = RgbImage::new(rgb.height() as usize, rgb.width() as usize, rgb.into_raw()).expect("heatmap size");
+            let item = &items[test_idx[i % half]];
+            eprintln!("  figure row: {} {} score {:.2} Dice {:.3}", item.name, tests[i].0, run.scores[i], tests[i].3);
+            seg::figure::FigureRow { image: &item.image, truth: &item.gt, prediction: tests[i].1, heatmap, flagged }
+        })
+        .collect();
+    std::fs::write(path, seg::figure::figure_png(&rows)).expect("write the figure");
+    eprintln!("  figure: {}", path.display());
 }
 
 /// CamVid: train on the train split, score test maps and corrupted copies.
@@ -311,9 +354,9 @@ fn camvid(args: &Args, table: &mut Table, pool: &rayon::ThreadPool) {
         let train_items: Vec<MapItem> = train.iter().map(|i| MapItem { map: &i.map, image: Some(&i.image) }).collect();
         let score_items: Vec<MapItem> = scored.iter().map(|s| MapItem { map: &s.1, image: Some(s.2) }).collect();
         eprintln!("camvid, gnsm {variant}:");
-        let (s, net, secs, rate) = gnsm_scores(&config, &train_items, &score_items, pool);
-        methods.push((format!("gnsm_{variant}"), s, Some((secs, rate))));
-        methods.push((format!("gnsm_{variant}_network_term"), net, None));
+        let run = gnsm_scores(&config, &train_items, &score_items, pool);
+        methods.push((format!("gnsm_{variant}"), run.scores, Some((run.train_seconds, run.maps_per_s))));
+        methods.push((format!("gnsm_{variant}_network_term"), run.network, None));
     }
     let train_maps: Vec<&LabelMap> = train.iter().map(|i| &i.map).collect();
     let maps: Vec<&LabelMap> = scored.iter().map(|s| &s.1).collect();

@@ -156,6 +156,48 @@ INSERT INTO matrix (area, input, q) VALUES
 ('maps', 'truncated PNG', $$SELECT gnsm_map_from_png(substring(gnsm_map_to_png(array_fill(1, ARRAY[20, 20])) FROM 1 FOR 40))$$);
 UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
 
+-- map models: a mask-only model (classes 0..1) and an image model, 8x8, a few steps
+CREATE TABLE b_maps (id int, note text, mask smallint[], mask2 smallint[]);
+INSERT INTO b_maps SELECT g, 'n' || g, m, m FROM generate_series(1, 12) g,
+  LATERAL (SELECT array_agg(r ORDER BY y) AS m FROM (SELECT y, array_agg(((x + y + g) % 4 = 0)::int::smallint ORDER BY x) AS r
+           FROM generate_series(0, 7) y, generate_series(0, 7) x GROUP BY y) rows) mm;
+CREATE TABLE b_imgs (id int, mask smallint[], image bytea);
+INSERT INTO b_imgs SELECT id, mask, gnsm_map_to_png(mask) FROM b_maps;
+CREATE TABLE b_badimg (mask smallint[], image bytea);
+INSERT INTO b_badimg SELECT mask, '\x00010203'::bytea FROM b_maps;
+CREATE TABLE b_nullimg (mask smallint[], image bytea);
+INSERT INTO b_nullimg SELECT mask, CASE WHEN id <> 3 THEN gnsm_map_to_png(mask) END FROM b_maps;
+CREATE FUNCTION pg_temp.map_fast() RETURNS jsonb LANGUAGE sql AS $$
+SELECT '{"resolution": 8, "base_channels": 2, "steps": 5, "batch_size": 4, "threads": 1, "seed": 1, "evals": 1}'::jsonb $$;
+SELECT count(*) FROM gnsm_train('b_maps', ARRAY['mask'], pg_temp.map_fast());
+SELECT count(*) FROM gnsm_train('b_imgs', ARRAY['mask', 'image'], pg_temp.map_fast());
+INSERT INTO matrix (area, input, q) VALUES
+('map models', 'score a 1-D array', $$SELECT gnsm_score(ARRAY[0, 1, 1]::smallint[], 'b_maps')$$),
+('map models', 'score a ragged array (Postgres refuses it)', $$SELECT gnsm_score('{{0,1},{1}}'::smallint[], 'b_maps')$$),
+('map models', 'score a map with a NULL pixel', $$SELECT gnsm_score(ARRAY[[0, NULL], [1, 0]]::smallint[], 'b_maps')$$),
+('map models', 'score a label outside the classes 0..1', $$SELECT gnsm_score(ARRAY[[0, 1], [5, 0]]::smallint[], 'b_maps')$$),
+('map models', 'score a 10000x10000 map', $$SELECT gnsm_score(array_fill(0::smallint, ARRAY[10000, 10000]), 'b_maps')$$),
+('map models', 'score an empty array', $$SELECT gnsm_score('{}'::smallint[], 'b_maps')$$),
+('map models', 'score a 5x7 map (trained on 8x8: resampled)', $$SELECT 1 / (gnsm_score(array_fill(0, ARRAY[5, 7]), 'b_maps') IS NOT NULL)::int$$),
+('map models', 'score a bare map without a model name', $$SELECT gnsm_score(ARRAY[[0, 1], [1, 0]]::smallint[])$$),
+('map models', 'score rows of the table by its model', $$SELECT 1 / (count(gnsm_score(m)) = 12)::int FROM b_maps m$$),
+('map models', 'train a map column with a text column', $$SELECT gnsm_train('b_maps', ARRAY['mask', 'note'])$$),
+('map models', 'train two map columns', $$SELECT gnsm_train('b_maps', ARRAY['mask', 'mask2'])$$),
+('map models', 'train an image column without a map', $$SELECT gnsm_train('b_imgs', ARRAY['image'])$$),
+('map models', 'train on image bytes that are no image', $$SELECT gnsm_train('b_badimg', ARRAY['mask', 'image'], pg_temp.map_fast())$$),
+('map models', 'train with a NULL image in one row', $$SELECT gnsm_train('b_nullimg', ARRAY['mask', 'image'], pg_temp.map_fast())$$),
+('map models', 'score an image model: row without its image', $$SELECT gnsm_score(i, 'b_imgs') FROM b_nullimg i WHERE image IS NULL$$),
+('map models', 'score an image model: bad image bytes', $$SELECT gnsm_score(i, 'b_imgs') FROM b_badimg i LIMIT 1$$),
+('map models', 'score an image model with a bare map', $$SELECT gnsm_score(ARRAY[[0, 1], [1, 0]]::smallint[], 'b_imgs')$$),
+('map models', 'gnsm_explain on a map model', $$SELECT count(*) FROM b_maps m, gnsm_explain(m, 'b_maps') e$$),
+('map models', 'gnsm_explain_map on a table model', $$SELECT gnsm_explain_map(m, 'b_main') FROM b_main m LIMIT 1$$),
+('map models', 'a map option on a table model', $$SELECT gnsm_train('b_main', ARRAY['a', 'b'], '{"classes": 3}')$$),
+('map models', 'a table option on a map model', $$SELECT gnsm_train('b_maps', ARRAY['mask'], '{"width": 8}')$$),
+('map models', 'unknown map option', $$SELECT gnsm_train('b_maps', ARRAY['mask'], '{"resolutoin": 16}')$$),
+('map models', 'resolution not a multiple of 4', $$SELECT gnsm_train('b_maps', ARRAY['mask'], '{"resolution": 10}')$$),
+('map models', 'gnsm_train_agg over maps', $$SELECT gnsm_train_agg(m) FROM b_maps m$$);
+UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
+
 SELECT id, area, input, result FROM matrix ORDER BY id;
 SELECT count(*) AS cases, count(*) FILTER (WHERE result = 'ok') AS defined_ok,
        count(*) FILTER (WHERE result <> 'ok') AS clear_errors,
@@ -168,5 +210,6 @@ SET client_min_messages = warning;
 DELETE FROM gnsm.models WHERE source_table LIKE 'b%' OR name IN ('weird', 'doomed');
 DROP TABLE b_empty, b_one, b_same, b_nullcol, b_ids, b_long, b_bytes, b_enum2, b_num, b_float, b_huge, b_numnull, b_ints,
            b_main, b_other, "b weird ""name""";
+DROP TABLE b_maps, b_imgs, b_badimg, b_nullimg;
 DROP TYPE b_mood;
 SELECT count(*) AS models_left FROM gnsm.models;

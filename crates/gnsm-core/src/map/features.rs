@@ -1,10 +1,12 @@
 //! MSMA features of a map (method §6 and §9): at each of the 20 levels, the L2 norm over all
 //! pixels of the network's score on the clean map, and the map's denoising loss under one fixed
 //! noise draw (the per-pixel training loss, averaged over labelled pixels), plus the per-position
-//! class prior's NLL. Also the per-pixel anomaly map that `explain` shows.
+//! class prior's NLL and the topology surprise. Also the per-pixel anomaly map that `explain`
+//! shows.
 
 use super::input::{network_input, MapInput, Noise, VOID};
 use super::prior::PixelPrior;
+use super::topology::PieceCounts;
 use super::train::map_loss_and_grad;
 use crate::kernels::softmax_inplace;
 use crate::net::conv::{ConvLevels, ConvNet, ConvTape};
@@ -12,15 +14,18 @@ use crate::relax::{gumbel, logit_scales, temperatures, LEVELS};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// Features per map: 20 score norms, 20 denoising losses, the prior NLL.
-pub const N_MAP_FEATURES: usize = 2 * LEVELS + 1;
+/// Features per map: 20 score norms, 20 denoising losses, the prior NLL, the topology surprise.
+pub const N_MAP_FEATURES: usize = 2 * LEVELS + 2;
 /// Position of the prior NLL in the feature vector.
 pub const PRIOR_FEATURE: usize = 2 * LEVELS;
+/// Position of the topology surprise (`topology::PieceCounts::surprise`).
+pub const TOPOLOGY_FEATURE: usize = 2 * LEVELS + 1;
 
 /// What scoring needs besides the weights: the level context, the fixed noise, the scales.
 pub struct MapScorer<'a> {
     pub net: &'a ConvNet,
     pub prior: &'a PixelPrior,
+    pub topology: &'a PieceCounts,
     ctx: ConvLevels,
     /// One Gumbel draw per level, `LEVELS x pixels x K` (fixed by the seed, same for every map).
     noise: Vec<f32>,
@@ -37,12 +42,13 @@ pub struct Scratch {
 }
 
 impl<'a> MapScorer<'a> {
-    /// Prepares scoring with `net` (EMA weights), `prior` and the model's seed and logit scales.
-    pub fn new(net: &'a ConvNet, prior: &'a PixelPrior, seed: u64, signal_min: f32, signal_max: f32) -> MapScorer<'a> {
+    /// Prepares scoring with `net` (EMA weights), `prior`, `topology` and the model's seed and
+    /// logit scales.
+    pub fn new(net: &'a ConvNet, prior: &'a PixelPrior, topology: &'a PieceCounts, seed: u64, signal_min: f32, signal_max: f32) -> MapScorer<'a> {
         let c = &net.config;
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xD5A1_F00D);
         let noise = (0..LEVELS * c.height * c.width * c.classes).map(|_| gumbel(&mut rng)).collect();
-        MapScorer { net, prior, ctx: net.level_context(&net.params), noise, scales: logit_scales(signal_min, signal_max) }
+        MapScorer { net, prior, topology, ctx: net.level_context(&net.params), noise, scales: logit_scales(signal_min, signal_max) }
     }
 
     /// The feature vector of one map; with `pixel_map`, also adds each pixel's squared score norm
@@ -80,6 +86,7 @@ impl<'a> MapScorer<'a> {
             f[LEVELS + t] = map_loss_and_grad(&scratch.tape.out, &scratch.target, k, 0.0, &mut scratch.grad) / labelled;
         }
         f[PRIOR_FEATURE] = self.prior.nll(&x.codes);
+        f[TOPOLOGY_FEATURE] = self.topology.surprise(&x.codes, c.height, c.width);
         f
     }
 }

@@ -5,9 +5,10 @@
 use super::config::MapConfig;
 use super::input::ClassSet;
 use super::model::MapModel;
+use super::norm_scale::NormScale;
 use super::prior::PixelPrior;
+use super::topology::PieceCounts;
 use crate::error::{Error, Result};
-use crate::head::DensityHead;
 use crate::model::format::{bincode_options, payload_tag, read_header, write_model, PayloadV6, MAP_TAG};
 use crate::model::Evidence;
 use crate::net::conv::{ConvConfig, ConvNet};
@@ -24,7 +25,8 @@ pub(crate) struct MapPayload {
     fourier: Vec<f32>,
     ema_params: Vec<f32>,
     prior: PixelPrior,
-    head: DensityHead,
+    topology: PieceCounts,
+    norms: NormScale,
     evidence: Evidence,
     report: TrainReport,
     score_quantiles: Vec<f64>,
@@ -40,7 +42,8 @@ impl MapModel {
             fourier: self.net.fourier.clone(),
             ema_params: self.net.params.clone(),
             prior: self.prior.clone(),
-            head: self.head.clone(),
+            topology: self.topology.clone(),
+            norms: self.norms.clone(),
             evidence: self.evidence.clone(),
             report: self.report.clone(),
             score_quantiles: self.score_quantiles.clone(),
@@ -78,8 +81,8 @@ impl MapModel {
         if !p.prior.is_valid(n.height * n.width) || p.prior.classes != c.classes {
             return Err(corrupt("map prior does not fit the model's size"));
         }
-        if p.head.dim() != super::model::HEAD_FEATURES || !p.evidence.is_valid(super::features::N_MAP_FEATURES) {
-            return Err(corrupt("map density head or evidence terms are invalid"));
+        if !p.topology.is_valid(c.classes) || !p.norms.is_valid() || !p.evidence.is_valid(super::features::N_MAP_FEATURES) || p.evidence.terms.len() != 3 {
+            return Err(corrupt("map evidence terms are invalid"));
         }
         let net = ConvNet::from_parts(p.net_config, p.fourier, p.ema_params).ok_or_else(|| corrupt("map network weights do not match its shape"))?;
         Ok(MapModel {
@@ -87,7 +90,8 @@ impl MapModel {
             classes: p.classes,
             net,
             prior: p.prior,
-            head: p.head,
+            topology: p.topology,
+            norms: p.norms,
             evidence: p.evidence,
             report: p.report,
             score_quantiles: p.score_quantiles,

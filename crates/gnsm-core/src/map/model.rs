@@ -1,29 +1,27 @@
-//! A trained map model: its options, class set, score network, per-position prior, density head
-//! and calibrated evidence (the same calibrated unit as table rows, ADR 010), with the fit that
+//! A trained map model: its options, class set, score network, per-position prior, topology
+//! statistics, score-norm scale and calibrated evidence (the same calibrated unit as table rows, ADR 010), with the fit that
 //! makes it and the scoring and per-pixel explanation that use it.
 
 use super::config::MapConfig;
-use super::features::{MapScorer, Scratch, N_MAP_FEATURES, PRIOR_FEATURE};
+use super::features::{MapScorer, Scratch, N_MAP_FEATURES, PRIOR_FEATURE, TOPOLOGY_FEATURE};
 use super::grid::{LabelMap, RgbImage};
 use super::input::{image_channels, ClassSet, MapInput, VOID};
+use super::norm_scale::NormScale;
 use super::prior::PixelPrior;
+use super::topology::PieceCounts;
 use super::train::train_map_network;
 use crate::error::{invalid, Error, Result};
-use crate::head::{DensityHead, FitControl};
 use crate::model::Evidence;
 use crate::net::conv::ConvNet;
 use crate::relax::LEVELS;
 use crate::stats::quantiles_linear;
 use crate::train::{Hooks, TrainReport};
-use ndarray::Array2;
 use rayon::prelude::*;
 
 /// Number of stored training-score quantiles (as table models).
 const N_QUANTILES: usize = 1001;
 /// Channels of a conditioning image.
 pub const RGB_CHANNELS: usize = 3;
-/// Head features: the 20 score norms and 20 denoising losses (the prior is its own evidence term).
-pub(crate) const HEAD_FEATURES: usize = 2 * LEVELS;
 
 /// A trained map model ready to score.
 #[derive(Debug, Clone)]
@@ -32,11 +30,23 @@ pub struct MapModel {
     pub classes: ClassSet,
     pub net: ConvNet,
     pub prior: PixelPrior,
-    pub head: DensityHead,
+    pub topology: PieceCounts,
+    pub norms: NormScale,
     pub evidence: Evidence,
     pub report: TrainReport,
     /// Sorted quantiles of the training maps' calibrated scores.
     pub score_quantiles: Vec<f64>,
+}
+
+/// The three evidence terms of a map, before standardisation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapTerms {
+    /// Summed z-scores of the 20 score norms (`norm_scale`).
+    pub network: f64,
+    /// `-ln p(map)` under the per-position prior.
+    pub prior: f64,
+    /// Topology surprise (`topology`).
+    pub topology: f64,
 }
 
 /// A map and, for image-conditioned models, its image (any size; both are resampled).
@@ -91,40 +101,44 @@ impl MapModel {
         let (net, report) = train_map_network(&inputs, classes.classes, cond, config, (inputs.len() * 2 * LEVELS) as f64, pool, hooks)?;
         let code_refs: Vec<&[u16]> = inputs.iter().map(|x| x.codes.as_slice()).collect();
         let prior = PixelPrior::fit(&code_refs, config.height * config.width, classes.classes);
-        let features = feature_rows(&net, &prior, config, &inputs, pool, hooks)?;
-        let n = inputs.len();
-        let head_x = Array2::from_shape_fn((n, HEAD_FEATURES), |(r, j)| features[r][j]);
-        let mut interrupt = || (hooks.interrupt)();
-        let mut ctl = FitControl::new(Some(pool), &mut interrupt);
-        let head = DensityHead::fit_controlled(head_x.view(), &[1], 5, config.seed, &mut ctl)?;
-        let head_nll: Vec<f64> = features.iter().map(|f| head.score(&f[..HEAD_FEATURES])).collect();
+        let topology = PieceCounts::fit(&code_refs, config.height, config.width, classes.classes);
+        let features = feature_rows(&net, &prior, &topology, config, &inputs, pool, hooks)?;
+        let norms = NormScale::fit(&features);
+        let network: Vec<f64> = features.iter().map(|f| norms.term(f)).collect();
         let prior_nll: Vec<f64> = features.iter().map(|f| f[PRIOR_FEATURE]).collect();
-        let evidence = Evidence::fit(&[head_nll.clone(), prior_nll], vec![PRIOR_FEATURE as u32]);
-        let mut scores: Vec<f64> = features.iter().zip(&head_nll).map(|(f, &h)| evidence.score(h, f)).collect();
+        let surprise: Vec<f64> = features.iter().map(|f| f[TOPOLOGY_FEATURE]).collect();
+        let evidence = Evidence::fit(&[network.clone(), prior_nll, surprise], vec![PRIOR_FEATURE as u32, TOPOLOGY_FEATURE as u32]);
+        let mut scores: Vec<f64> = features.iter().zip(&network).map(|(f, &t)| evidence.score(t, f)).collect();
         scores.retain(|s| s.is_finite());
         scores.sort_by(f64::total_cmp);
         let score_quantiles = if scores.is_empty() { vec![0.0; 2] } else { quantiles_linear(&scores, N_QUANTILES) };
-        Ok(MapModel { config: config.clone(), classes, net, prior, head, evidence, report, score_quantiles })
+        Ok(MapModel { config: config.clone(), classes, net, prior, topology, norms, evidence, report, score_quantiles })
     }
 
     /// Calibrated anomaly scores of many maps (in parallel on `pool`); higher = more anomalous.
     pub fn score_batch(&self, items: &[MapItem], pool: &rayon::ThreadPool, hooks: &mut Hooks) -> Result<Vec<f64>> {
         let terms = self.terms_batch(items, pool, hooks)?;
-        Ok(terms.iter().map(|&(h, p)| self.score_terms(h, p)).collect())
+        Ok(terms.iter().map(|t| self.score_terms(t)).collect())
     }
 
-    /// The two evidence terms of many maps: (density head NLL of the network's features, prior NLL).
-    pub fn terms_batch(&self, items: &[MapItem], pool: &rayon::ThreadPool, hooks: &mut Hooks) -> Result<Vec<(f64, f64)>> {
+    /// The evidence terms of many maps (in parallel on `pool`).
+    pub fn terms_batch(&self, items: &[MapItem], pool: &rayon::ThreadPool, hooks: &mut Hooks) -> Result<Vec<MapTerms>> {
         let inputs: Vec<MapInput> = items.iter().map(|&i| self.prepare_item(i)).collect::<Result<_>>()?;
-        let features = feature_rows(&self.net, &self.prior, &self.config, &inputs, pool, hooks)?;
-        Ok(features.iter().map(|f| (self.head.score(&f[..HEAD_FEATURES]), f[PRIOR_FEATURE])).collect())
+        let features = feature_rows(&self.net, &self.prior, &self.topology, &self.config, &inputs, pool, hooks)?;
+        Ok(features.iter().map(|f| self.terms_of(f)).collect())
     }
 
-    /// The calibrated score of a map from its two evidence terms.
-    pub fn score_terms(&self, head_nll: f64, prior_nll: f64) -> f64 {
+    /// The calibrated score of a map from its evidence terms.
+    pub fn score_terms(&self, t: &MapTerms) -> f64 {
         let mut f = vec![0.0; N_MAP_FEATURES];
-        f[PRIOR_FEATURE] = prior_nll;
-        self.evidence.score(head_nll, &f)
+        f[PRIOR_FEATURE] = t.prior;
+        f[TOPOLOGY_FEATURE] = t.topology;
+        self.evidence.score(t.network, &f)
+    }
+
+    /// The evidence terms of a feature vector.
+    fn terms_of(&self, f: &[f64]) -> MapTerms {
+        MapTerms { network: self.norms.term(f), prior: f[PRIOR_FEATURE], topology: f[TOPOLOGY_FEATURE] }
     }
 
     /// Calibrated anomaly score of one map.
@@ -134,11 +148,11 @@ impl MapModel {
         Ok(self.score_features(&scorer.features(&x, &mut Scratch::default(), None)))
     }
 
-    /// The score terms of one map: (head NLL, prior NLL), before standardisation.
-    pub fn terms(&self, item: MapItem) -> Result<(f64, f64)> {
+    /// The evidence terms of one map, before standardisation.
+    pub fn terms(&self, item: MapItem) -> Result<MapTerms> {
         let x = self.prepare_item(item)?;
         let f = self.scorer().features(&x, &mut Scratch::default(), None);
-        Ok((self.head.score(&f[..HEAD_FEATURES]), f[PRIOR_FEATURE]))
+        Ok(self.terms_of(&f))
     }
 
     /// Per-pixel anomaly map at the input's size: each pixel's share of the squared score norm
@@ -167,7 +181,7 @@ impl MapModel {
 
     /// The calibrated score from a feature vector.
     fn score_features(&self, f: &[f64]) -> f64 {
-        self.evidence.score(self.head.score(&f[..HEAD_FEATURES]), f)
+        self.evidence.score(self.norms.term(f), f)
     }
 
     /// `prepare` with this model's options.
@@ -177,13 +191,21 @@ impl MapModel {
 
     /// The scorer of this model.
     fn scorer(&self) -> MapScorer<'_> {
-        MapScorer::new(&self.net, &self.prior, self.config.seed, self.config.signal_min, self.config.signal_max)
+        MapScorer::new(&self.net, &self.prior, &self.topology, self.config.seed, self.config.signal_min, self.config.signal_max)
     }
 }
 
 /// Feature vectors of `inputs`, computed on `pool` in chunks between which `hooks` may interrupt.
-fn feature_rows(net: &ConvNet, prior: &PixelPrior, config: &MapConfig, inputs: &[MapInput], pool: &rayon::ThreadPool, hooks: &mut Hooks) -> Result<Vec<Vec<f64>>> {
-    let scorer = MapScorer::new(net, prior, config.seed, config.signal_min, config.signal_max);
+fn feature_rows(
+    net: &ConvNet,
+    prior: &PixelPrior,
+    topology: &PieceCounts,
+    config: &MapConfig,
+    inputs: &[MapInput],
+    pool: &rayon::ThreadPool,
+    hooks: &mut Hooks,
+) -> Result<Vec<Vec<f64>>> {
+    let scorer = MapScorer::new(net, prior, topology, config.seed, config.signal_min, config.signal_max);
     let mut out = Vec::with_capacity(inputs.len());
     // a chunk of 8 maps per thread takes well under a second at 64x64, so cancel stays prompt
     let chunk = 8 * pool.current_num_threads().max(1);

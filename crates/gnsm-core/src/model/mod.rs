@@ -16,6 +16,7 @@ mod scoring;
 pub use evidence::Evidence;
 pub use explain::ColumnExplanation;
 pub use format::MAGIC;
+pub use scoring::{percentile_in, threshold_in};
 
 use crate::fast::FastScorer;
 use crate::head::DensityHead;

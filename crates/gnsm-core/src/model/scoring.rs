@@ -72,32 +72,44 @@ impl Model {
 
     /// Percentile (0-100) of a score among the training rows' scores.
     pub fn percentile(&self, score: f64) -> f64 {
-        let q = &self.score_quantiles;
-        if q.is_empty() || score.is_nan() {
-            return f64::NAN;
-        }
-        if score <= q[0] {
-            return 0.0;
-        }
-        if score >= q[q.len() - 1] {
-            return 100.0;
-        }
-        let i = q.partition_point(|&v| v <= score);
-        let (lo, hi) = (q[i - 1], q[i]);
-        let frac = if hi > lo { (score - lo) / (hi - lo) } else { 0.0 };
-        100.0 * ((i - 1) as f64 + frac) / (q.len() - 1) as f64
+        percentile_in(&self.score_quantiles, score)
     }
 
-    /// Score above which a share `contamination` of the training rows lies.
+    /// The score above which a share `contamination` of the training rows lies.
     pub fn threshold(&self, contamination: f64) -> Result<f64> {
-        if !(contamination > 0.0 && contamination < 1.0) {
-            return Err(crate::error::invalid("contamination", "must be strictly between 0 and 1"));
-        }
-        let q = &self.score_quantiles;
-        let p = 1.0 - contamination;
-        let last = (q.len() - 1) as f64;
-        // where the position lands on the top quantile it is returned as is (no `+ 0 * (q - q)`
-        // term), exactly as released versions did, so an infinite or -0.0 top quantile stays put
-        Ok(if p * last >= last { q[q.len() - 1] } else { quantile_linear(q, p) })
+        threshold_in(&self.score_quantiles, contamination)
     }
+}
+
+/// Percentile (0-100) of `score` among sorted training-score quantiles `q` (NaN without any);
+/// shared by table and map models so both read their quantiles the same way.
+pub fn percentile_in(q: &[f64], score: f64) -> f64 {
+    if q.is_empty() || score.is_nan() {
+        return f64::NAN;
+    }
+    if score <= q[0] {
+        return 0.0;
+    }
+    if score >= q[q.len() - 1] {
+        return 100.0;
+    }
+    let i = q.partition_point(|&v| v <= score);
+    let (lo, hi) = (q[i - 1], q[i]);
+    let frac = if hi > lo { (score - lo) / (hi - lo) } else { 0.0 };
+    100.0 * ((i - 1) as f64 + frac) / (q.len() - 1) as f64
+}
+
+/// The score above which a share `contamination` of the training scores (quantiles `q`) lies.
+pub fn threshold_in(q: &[f64], contamination: f64) -> Result<f64> {
+    if !(contamination > 0.0 && contamination < 1.0) {
+        return Err(crate::error::invalid("contamination", "must be strictly between 0 and 1"));
+    }
+    if q.is_empty() {
+        return Err(Error::CorruptModel { reason: "the model stores no training-score quantiles".into() });
+    }
+    let p = 1.0 - contamination;
+    let last = (q.len() - 1) as f64;
+    // where the position lands on the top quantile it is returned as is (no `+ 0 * (q - q)`
+    // term), exactly as released versions did, so an infinite or -0.0 top quantile stays put
+    Ok(if p * last >= last { q[q.len() - 1] } else { quantile_linear(q, p) })
 }

@@ -5,9 +5,11 @@
 use crate::train::TrainConfig;
 use serde_json::{Map, Value};
 
+mod map;
 mod reference;
 mod suggest;
 
+pub use map::{map_key_on_table, map_to_json, parse_map, MapOptions, MAP_KEYS, MAP_ONLY_KEYS};
 pub use reference::{reference, OptionDoc};
 pub use suggest::closest_key;
 
@@ -136,6 +138,36 @@ fn boolean(key: &str, v: &Value) -> Result<bool, OptionError> {
     v.as_bool().ok_or_else(|| bad(key, "true or false", v))
 }
 
+/// The `name` option: a non-empty string of at most 200 characters, or null (the default name).
+fn parse_name(key: &str, v: &Value) -> Result<Option<String>, OptionError> {
+    match v {
+        Value::Null => Ok(None),
+        _ => match v.as_str() {
+            Some(s) if !s.trim().is_empty() && s.chars().count() <= 200 => Ok(Some(s.to_string())),
+            _ => Err(bad(key, "a non-empty string of at most 200 characters", v)),
+        },
+    }
+}
+
+/// The `activate` option.
+fn parse_activate(key: &str, v: &Value) -> Result<Activate, OptionError> {
+    match v.as_str() {
+        Some("always") => Ok(Activate::Always),
+        Some("if_better") => Ok(Activate::IfBetter),
+        Some("never") => Ok(Activate::Never),
+        _ => Err(bad(key, "one of \"always\", \"if_better\", \"never\"", v)),
+    }
+}
+
+/// How `activate` is written in the catalog's options JSON.
+fn activate_name(a: Activate) -> &'static str {
+    match a {
+        Activate::Always => "always",
+        Activate::IfBetter => "if_better",
+        Activate::Never => "never",
+    }
+}
+
 /// Parses the options object (None or JSON null = all defaults); `default_threads` is the
 /// `gnsm.threads` setting. Ranges are checked by `TrainConfig::validate`, which the caller runs
 /// (its error is a `crate::Error`, mapped like every other core error).
@@ -163,19 +195,8 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> Result<TrainOpt
     let c = &mut out.config;
     for (key, v) in obj {
         match key.as_str() {
-            "name" if v.is_null() => out.name = None,
-            "name" => match v.as_str() {
-                Some(s) if !s.trim().is_empty() && s.chars().count() <= 200 => out.name = Some(s.to_string()),
-                _ => return Err(bad(key, "a non-empty string of at most 200 characters", v)),
-            },
-            "activate" => {
-                out.activate = match v.as_str() {
-                    Some("always") => Activate::Always,
-                    Some("if_better") => Activate::IfBetter,
-                    Some("never") => Activate::Never,
-                    _ => return Err(bad(key, "one of \"always\", \"if_better\", \"never\"", v)),
-                }
-            }
+            "name" => out.name = parse_name(key, v)?,
+            "activate" => out.activate = parse_activate(key, v)?,
             "keep_versions" => out.keep_versions = uint(key, v)?,
             "numeric_columns" => out.numeric_columns = names(key, v)?,
             "categorical_columns" => out.categorical_columns = names(key, v)?,
@@ -214,6 +235,7 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> Result<TrainOpt
                     _ => return Err(bad(key, "one of \"fast\", \"exact\"", v)),
                 }
             }
+            other if MAP_ONLY_KEYS.contains(&other) => return Err(map_key_on_table(other)),
             other => {
                 let name = shown(&Value::String(other.to_string()));
                 return Err(OptionError {
@@ -239,7 +261,7 @@ pub fn to_json(o: &TrainOptions) -> Value {
     let c = &o.config;
     serde_json::json!({
         "name": o.name,
-        "activate": match o.activate { Activate::Always => "always", Activate::IfBetter => "if_better", Activate::Never => "never" },
+        "activate": activate_name(o.activate),
         "keep_versions": o.keep_versions,
         "numeric_columns": o.numeric_columns, "categorical_columns": o.categorical_columns,
         "width": c.width, "depth": c.depth, "steps": c.steps, "max_seconds": c.max_seconds,

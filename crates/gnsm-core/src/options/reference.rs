@@ -1,7 +1,7 @@
 //! The options reference that `gnsm_options()` returns: every key with its default and meaning,
 //! so error hints can point at something installed rather than at the README.
 
-use super::{parse, to_json, VALID_KEYS};
+use super::{map_to_json, parse, parse_map, to_json, MAP_ONLY_KEYS, VALID_KEYS};
 use serde_json::Value;
 
 /// One option: its key, its default (JSON; null where the default depends on the call) and what
@@ -48,17 +48,34 @@ const MEANINGS: &[(&str, &str)] = &[
     ("scorer", "\"exact\": the score network's 41 forward passes per distinct row (milliseconds); \"fast\": also fit a small network to the exact score's head after training and score each row with one pass of it (microseconds; ADR 011 gives its ranking against the exact one)"),
 ];
 
-/// Every option with its default as `gnsm_train` applies it (`threads` from `default_threads`).
+/// What each map-only key means, in `MAP_ONLY_KEYS` order; each says it is for map models, and
+/// the shared trainer keys (steps, seed...) apply to both families with the map defaults of
+/// `MapConfig` (steps 3000, max_seconds 120, batch_size 16 maps).
+const MAP_MEANINGS: &[(&str, &str)] = &[
+    ("resolution", "map models: working resolution, N or [height, width] (multiples of 4, 8 to 512); every map and image is resampled to it"),
+    ("classes", "map models: number of classes K (labels 0..K-1); default: the largest training label + 1"),
+    ("void_label", "map models: a label meaning \"not labelled\", ignored by training, scoring and explanation"),
+    ("base_channels", "map models: base channel count of the convolutional score network (2x at coarser resolutions)"),
+    ("use_image", "map models: use the conditioning image column when the model has one"),
+    ("flip", "map models: random horizontal flips of training maps (and images)"),
+];
+
+/// Every option with its default as `gnsm_train` applies it (`threads` from `default_threads`):
+/// the table keys, then the map-only keys with the map defaults.
 pub fn reference(default_threads: usize) -> Vec<OptionDoc> {
     let defaults = to_json(&parse(None, default_threads).expect("the empty options object parses"));
-    VALID_KEYS
-        .iter()
-        .map(|&key| OptionDoc {
-            key,
-            default: defaults.get(key).cloned().unwrap_or(Value::Null),
-            meaning: MEANINGS.iter().find(|(k, _)| *k == key).map(|(_, m)| *m).unwrap_or(""),
-        })
-        .collect()
+    let map_defaults = map_to_json(&parse_map(None, default_threads).expect("the empty options object parses"));
+    let table = VALID_KEYS.iter().map(|&key| OptionDoc {
+        key,
+        default: defaults.get(key).cloned().unwrap_or(Value::Null),
+        meaning: MEANINGS.iter().find(|(k, _)| *k == key).map(|(_, m)| *m).unwrap_or(""),
+    });
+    let map = MAP_ONLY_KEYS.iter().map(|&key| OptionDoc {
+        key,
+        default: map_defaults.get(key).cloned().unwrap_or(Value::Null),
+        meaning: MAP_MEANINGS.iter().find(|(k, _)| *k == key).map(|(_, m)| *m).unwrap_or(""),
+    });
+    table.chain(map).collect()
 }
 
 #[cfg(test)]
@@ -68,13 +85,15 @@ mod tests {
     #[test]
     fn test_every_key_has_a_meaning_and_its_parsed_default() {
         let docs = reference(3);
-        assert_eq!(docs.len(), VALID_KEYS.len());
+        assert_eq!(docs.len(), VALID_KEYS.len() + MAP_ONLY_KEYS.len());
         assert_eq!(MEANINGS.len(), VALID_KEYS.len(), "one meaning per key, no stray ones");
+        assert_eq!(MAP_MEANINGS.len(), MAP_ONLY_KEYS.len(), "one meaning per map key, no stray ones");
         assert!(docs.iter().all(|d| !d.meaning.is_empty()), "{docs:?}");
         let get = |k: &str| docs.iter().find(|d| d.key == k).unwrap().default.clone();
         assert_eq!(get("steps"), serde_json::json!(1000));
         assert_eq!(get("threads"), serde_json::json!(3));
         assert_eq!(get("activate"), serde_json::json!("always"));
         assert_eq!(get("name"), Value::Null);
+        assert_eq!(get("resolution"), serde_json::json!([64, 64]));
     }
 }

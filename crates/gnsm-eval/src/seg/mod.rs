@@ -6,10 +6,12 @@
 //! - `baselines`: `PixelPrior` (per-position class frequencies), `ShapeStats` (area and
 //!   connected-component z-scores).
 //! - `corrupt`: `FAMILIES`, `corrupt` and the six corruption functions.
+//! - `figure`: the benchmark's picture of worst- and best-scored maps with their heatmaps.
 
 pub mod baselines;
 pub mod corrupt;
 pub mod data;
+pub mod figure;
 
 pub use baselines::{component_counts, PixelPrior, ShapeStats};
 pub use corrupt::{corrupt, FAMILIES};
