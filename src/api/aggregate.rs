@@ -1,6 +1,7 @@
 //! `gnsm_train_agg(row [, options])`: training as an aggregate, so models compose with SQL
 //! (`SELECT region, gnsm_train_agg(t) FROM orders t GROUP BY region`). The result is the model's
-//! bytes, scored with `gnsm_score_bytes(row, model)`. Names and signatures: ADR 002.
+//! bytes, scored with `gnsm_score_bytes(row, model)`. Names and signatures: ADR 002. A row that
+//! holds a label map trains a map model (`maps::aggregate`).
 //!
 //! The final function takes the collected rows out of the state to train on them, so both forms
 //! declare `FINALFUNC_MODIFY = READ_WRITE`: Postgres then never shares the state and refuses the
@@ -10,7 +11,7 @@
 use crate::errors::{raise, OrRaise};
 use crate::fit::fit_with_progress;
 use crate::gucs;
-use crate::maps::datum::is_map_type;
+use crate::maps::aggregate::MapAgg;
 use crate::options;
 use crate::rows::{require_row, RowTuple};
 use crate::source::{check_overrides_exist, kind_of, KindOverrides, SUPPORTED_TYPES};
@@ -29,6 +30,8 @@ pub struct AggState {
     outputs: Vec<OutputFn>,
     /// The first row's options, parsed (they choose the column kinds and train the model).
     options: Option<options::TrainOptions>,
+    /// Set instead of `builder` when the rows hold a label map.
+    maps: Option<MapAgg>,
 }
 
 /// A row type's live attributes: (1-based number, name, type).
@@ -54,15 +57,9 @@ unsafe fn live_attributes(tupdesc: pg_sys::TupleDesc) -> Vec<Attribute> {
 /// (numeric first), their output functions, and the builder. Raises 0A000 for a column of a type
 /// gnsm cannot model.
 fn set_up(state: &mut AggState, attrs: &[Attribute], options: Option<serde_json::Value>) {
-    // a map model's maps can be megabytes each; the aggregate would hold them all in its state,
-    // so map models are trained by gnsm_train, which reads them through a cursor
-    if let Some((_, name, t)) = attrs.iter().find(|a| is_map_type(a.2)) {
-        raise(
-            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-            format!("column \"{name}\" is a label map ({}): map models are trained with gnsm_train, not gnsm_train_agg", type_name(*t, -1)),
-            None,
-            Some("train with gnsm_train('table', ARRAY['mask']) (one model per group: a view per group)"),
-        );
+    if let Some(maps) = MapAgg::set_up(attrs, options.as_ref()) {
+        state.maps = Some(maps);
+        return;
     }
     let opts = options::parse(options.as_ref(), gucs::threads());
     let kinds = KindOverrides { numeric: &opts.numeric_columns, categorical: &opts.categorical_columns };
@@ -93,15 +90,18 @@ fn set_up(state: &mut AggState, attrs: &[Attribute], options: Option<serde_json:
     state.options = Some(opts);
 }
 
-/// Calls `f` with a counted reference to the descriptor of row type (`typid`, `typmod`), released
-/// after; the type must be that of a live composite datum.
+/// Calls `f` with a copy of the descriptor of row type (`typid`, `typmod`), freed after; the type
+/// must be that of a live composite datum. A copy, not a counted reference: a reference belongs
+/// to the resource owner current at the look-up, and a map row's training (`CREATE TABLE AS`
+/// over the aggregate) released it under another ("tupdesc reference ... is not owned by
+/// resource owner Portal").
 fn with_tupdesc<R>(typid: pg_sys::Oid, typmod: i32, f: impl FnOnce(pg_sys::TupleDesc) -> R) -> R {
-    // SAFETY: the row type of a live composite datum exists; the reference is released below (on
-    // an ERROR inside `f`, the resource owner releases it when the transaction aborts).
-    let tupdesc = unsafe { pg_sys::lookup_rowtype_tupdesc(typid, typmod) };
+    // SAFETY: the row type of a live composite datum exists; the copy lives in the current memory
+    // context and is freed below (on an ERROR inside `f`, with that context).
+    let tupdesc = unsafe { pg_sys::lookup_rowtype_tupdesc_copy(typid, typmod) };
     let out = f(tupdesc);
-    // SAFETY: releases the reference taken above; `f`'s result holds copies only.
-    unsafe { pg_sys::DecrTupleDescRefCount(tupdesc) };
+    // SAFETY: frees the copy made above; `f`'s result holds copies of what it read only.
+    unsafe { pg_sys::FreeTupleDesc(tupdesc) };
     out
 }
 
@@ -111,10 +111,15 @@ fn accumulate(state: &mut AggState, row: AnyElement, options: Option<serde_json:
     // SAFETY: require_row checked that the datum is a composite value.
     let mut tuple = unsafe { RowTuple::from_datum(row.datum()) };
     let (typid, typmod) = (tuple.typid, tuple.typmod);
-    if state.builder.is_none() {
+    if state.builder.is_none() && state.maps.is_none() {
         // SAFETY: with_tupdesc passes a valid, referenced descriptor.
         let attrs = with_tupdesc(typid, typmod, |td| unsafe { live_attributes(td) });
         set_up(state, &attrs, options);
+    }
+    if let Some(maps) = state.maps.as_mut() {
+        // SAFETY: the descriptor is this tuple's row type, the one set_up saw.
+        with_tupdesc(typid, typmod, |td| unsafe { maps.push(&mut tuple, td) });
+        return;
     }
     let texts = with_tupdesc(typid, typmod, |td| row_texts(state, &mut tuple, td));
     push(state, texts);
@@ -149,6 +154,9 @@ fn push(state: &mut AggState, texts: Vec<Option<String>>) {
 /// Trains on the collected rows and returns the model's bytes (NULL for no rows). Consumes the
 /// state's rows: hence FINALFUNC_MODIFY = READ_WRITE.
 fn finish(state: &mut AggState) -> Option<Vec<u8>> {
+    if let Some(maps) = state.maps.take() {
+        return maps.finish();
+    }
     let builder = state.builder.take()?;
     let opts = state.options.take().expect("set with the builder, on the first row");
     let (encoder, table) = builder.finish().or_raise("gnsm_train_agg");

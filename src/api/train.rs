@@ -117,7 +117,8 @@ fn train_map_and_store(src: MapSource, opts: MapOptions) -> TrainedRow {
         );
     }
     let items: Vec<MapItem> = read.maps.iter().enumerate().map(|(i, map)| MapItem { map, image: read.images.get(i) }).collect();
-    let model = fit_map_with_progress(&items, &opts.config, &name);
+    let mut model = fit_map_with_progress(&items, &opts.config, &name);
+    model.columns = src.columns().iter().map(|c| c.name.clone()).collect();
     let seconds = started.elapsed().as_secs_f64();
     let r = &model.report;
     let metrics = serde_json::json!({

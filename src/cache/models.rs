@@ -173,14 +173,19 @@ pub fn get_bytes(bytes: &[u8]) -> Rc<CachedModel> {
     let key = bytes_key(bytes);
     get_or_load(&key, || {
         if is_map_bytes(bytes) {
-            // map model bytes carry no column names to match a row by, and the aggregate never
-            // makes them: a map model is scored by name from the catalog
-            raise(
-                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                "gnsm_score_bytes: these bytes hold a map model, which is scored by name",
-                None,
-                Some("score maps with gnsm_score(row, 'model_name') after training with gnsm_train"),
-            );
+            // the aggregate stores the column names in a map model's bytes; rows match them by name
+            let m = MapModel::from_bytes(bytes).or_raise("gnsm model bytes");
+            if m.columns.len() != 1 + usize::from(m.uses_image()) {
+                raise(
+                    PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "gnsm_score_bytes: these map model bytes carry no column names to match a row by",
+                    None,
+                    Some("score with gnsm_score(row, 'model_name'), or retrain with gnsm_train_agg"),
+                );
+            }
+            let columns = m.columns.clone();
+            let column_types = vec![String::new(); columns.len()];
+            return CachedModel { name: key.name.clone(), family: Family::Map(Box::new(m)), columns, column_types, memo: ScoreMemo::default() };
         }
         let model = Model::from_bytes(bytes).or_raise("gnsm model bytes");
         let columns = model.column_names();

@@ -3,8 +3,10 @@
 //! Every bad map is an ERROR that names the culprit (the shape, the pixel, the label, the PNG
 //! problem) with a hint. Map models use the rest: `datum` (a map or image from any datum),
 //! `row` (the map a scoring call gets), `run` (score, explain, heatmap), `source` (which columns
-//! of a table train a map model) and `reader` (reading them through SPI).
+//! of a table train a map model), `reader` (reading them through SPI) and `aggregate`
+//! (`gnsm_train_agg` over maps).
 
+pub mod aggregate;
 pub mod array;
 pub mod datum;
 pub mod png;

@@ -195,7 +195,10 @@ INSERT INTO matrix (area, input, q) VALUES
 ('map models', 'a table option on a map model', $$SELECT gnsm_train('b_maps', ARRAY['mask'], '{"width": 8}')$$),
 ('map models', 'unknown map option', $$SELECT gnsm_train('b_maps', ARRAY['mask'], '{"resolutoin": 16}')$$),
 ('map models', 'resolution not a multiple of 4', $$SELECT gnsm_train('b_maps', ARRAY['mask'], '{"resolution": 10}')$$),
-('map models', 'gnsm_train_agg over maps', $$SELECT gnsm_train_agg(m) FROM b_maps m$$);
+('map models', 'gnsm_train_agg over two map columns', $$SELECT gnsm_train_agg(m) FROM b_maps m$$),
+('map models', 'gnsm_train_agg over a map and a text column', $$SELECT gnsm_train_agg(s) FROM (SELECT note, mask FROM b_maps) s$$),
+('map models', 'gnsm_train_agg with a NULL image', $$SELECT gnsm_train_agg(s, pg_temp.map_fast()) FROM (SELECT mask, image FROM b_nullimg) s$$),
+('map models', 'gnsm_train_agg map model, scored by bytes', $$SELECT 1 / (count(gnsm_score_bytes(m, g.model)) = 12)::int FROM b_maps m, (SELECT gnsm_train_agg(s, pg_temp.map_fast()) AS model FROM (SELECT mask FROM b_maps) s) g$$);
 UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
 
 SELECT id, area, input, result FROM matrix ORDER BY id;

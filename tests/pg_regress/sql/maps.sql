@@ -93,6 +93,14 @@ END $$;
 RESET statement_timeout;
 SELECT seconds < 3.5 AS stopped_within_2_s_of_the_timeout FROM cancel_took;
 SELECT count(*) AS stored_models FROM gnsm.models WHERE name = 'long_masks';
+-- the aggregate form: the model's bytes, which carry the column names, scored by bytes
+CREATE TABLE agg_model AS
+SELECT gnsm_train_agg(s, '{"resolution": 16, "base_channels": 4, "steps": 150, "batch_size": 8,
+                         "threads": 1, "seed": 7, "max_seconds": 600, "evals": 2}') AS model
+FROM (SELECT mask FROM masks) s;
+SELECT (SELECT min(gnsm_score_bytes(p, a.model)) FROM probes p) > (SELECT max(gnsm_score_bytes(m, a.model)) FROM masks m)
+       AS agg_corrupted_above_clean
+FROM agg_model a;
 -- clean up
 SELECT gnsm_drop('masks', NULL) AS dropped;
-DROP TABLE masks, probes, explained, long_masks;
+DROP TABLE masks, probes, explained, long_masks, agg_model;

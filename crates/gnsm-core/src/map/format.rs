@@ -30,6 +30,7 @@ pub(crate) struct MapPayload {
     evidence: Evidence,
     report: TrainReport,
     score_quantiles: Vec<f64>,
+    columns: Vec<String>,
 }
 
 impl MapModel {
@@ -47,6 +48,7 @@ impl MapModel {
             evidence: self.evidence.clone(),
             report: self.report.clone(),
             score_quantiles: self.score_quantiles.clone(),
+            columns: self.columns.clone(),
         };
         write_model(&PayloadV6::<(), &MapPayload>::Map(&payload))
     }
@@ -84,6 +86,9 @@ impl MapModel {
         if !p.topology.is_valid(c.classes) || !p.norms.is_valid() || !p.evidence.is_valid(super::features::N_MAP_FEATURES) || p.evidence.terms.len() != 3 {
             return Err(corrupt("map evidence terms are invalid"));
         }
+        if p.columns.len() > 2 || p.columns.iter().any(|c| c.is_empty()) {
+            return Err(corrupt("map model column names are invalid"));
+        }
         let net = ConvNet::from_parts(p.net_config, p.fourier, p.ema_params).ok_or_else(|| corrupt("map network weights do not match its shape"))?;
         Ok(MapModel {
             config: p.config,
@@ -95,6 +100,7 @@ impl MapModel {
             evidence: p.evidence,
             report: p.report,
             score_quantiles: p.score_quantiles,
+            columns: p.columns,
         })
     }
 }

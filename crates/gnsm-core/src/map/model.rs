@@ -36,6 +36,9 @@ pub struct MapModel {
     pub report: TrainReport,
     /// Sorted quantiles of the training maps' calibrated scores.
     pub score_quantiles: Vec<f64>,
+    /// Names of the source columns (the map, then the image), set by the caller after fitting:
+    /// model bytes made by the aggregate are scored by matching a row's columns by these names.
+    pub columns: Vec<String>,
 }
 
 /// The three evidence terms of a map, before standardisation.
@@ -112,7 +115,7 @@ impl MapModel {
         scores.retain(|s| s.is_finite());
         scores.sort_by(f64::total_cmp);
         let score_quantiles = if scores.is_empty() { vec![0.0; 2] } else { quantiles_linear(&scores, N_QUANTILES) };
-        Ok(MapModel { config: config.clone(), classes, net, prior, topology, norms, evidence, report, score_quantiles })
+        Ok(MapModel { config: config.clone(), classes, net, prior, topology, norms, evidence, report, score_quantiles, columns: Vec::new() })
     }
 
     /// Calibrated anomaly scores of many maps (in parallel on `pool`); higher = more anomalous.
