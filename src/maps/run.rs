@@ -4,6 +4,7 @@
 
 use crate::cache::CachedModel;
 use crate::errors::{raise, raise_core};
+use crate::maps::pool::scoring_pool;
 use crate::maps::row::MapRow;
 use gnsm_core::map::codec::heatmap_png;
 use gnsm_core::map::{MapItem, MapModel};
@@ -30,14 +31,15 @@ fn item(r: &MapRow) -> MapItem<'_> {
     MapItem { map: &r.map, image: r.image.as_ref() }
 }
 
-/// Calibrated anomaly score of one map; higher = more anomalous.
+/// Calibrated anomaly score of one map; higher = more anomalous. Its network passes run on the
+/// `gnsm.threads` pool.
 pub fn score(model: &CachedModel, mm: &MapModel, r: &MapRow) -> f64 {
-    mm.score(item(r)).unwrap_or_else(|e| raise_map(e, model))
+    mm.score_on(item(r), &scoring_pool()).unwrap_or_else(|e| raise_map(e, model))
 }
 
 /// Each pixel's share of the score norm, at the input map's size (row-major; sums to 1).
 pub fn explain(model: &CachedModel, mm: &MapModel, r: &MapRow) -> Vec<f32> {
-    mm.explain(item(r)).unwrap_or_else(|e| raise_map(e, model))
+    mm.explain_on(item(r), &scoring_pool()).unwrap_or_else(|e| raise_map(e, model))
 }
 
 /// A PNG of the map (or its image) with the explanation as a heat overlay.

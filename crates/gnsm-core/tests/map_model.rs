@@ -82,6 +82,14 @@ fn corrupted_maps_rank_above_clean_ones_and_the_model_round_trips() {
     assert_eq!(shares.len(), SIDE * SIDE);
     assert!((shares.iter().map(|&v| v as f64).sum::<f64>() - 1.0).abs() < 1e-3);
 
+    // one map scored and explained with its network passes spread over the pool: the same
+    // figures as on one thread, and as the batch (levels are summed in order)
+    let one = MapItem { map: &bad[1], image: None };
+    let serial = model.score(one).unwrap();
+    assert_eq!(model.score_on(one, &pool).unwrap(), serial);
+    assert_eq!(serial, scores[clean.len() + 1]);
+    assert_eq!(model.explain_on(one, &pool).unwrap(), shares);
+
     // format round trip: same scores from the decoded model; a table reader refuses it
     let bytes = model.to_bytes();
     let again = MapModel::from_bytes(&bytes).unwrap();

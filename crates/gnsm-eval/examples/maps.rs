@@ -401,8 +401,8 @@ fn main() {
         height: args.config.height,
         width: args.config.width,
     };
-    let flops = conv.forward_flops_per_map() * 40.0;
-    println!("GEMM peak this run: {peak:.1} GFLOP/s ({} threads); one horse map's score costs {:.2} GFLOP (40 forward passes)", args.config.threads, flops / 1e9);
+    let flops = conv.forward_flops_per_map() * gnsm_core::relax::LEVELS as f64;
+    println!("GEMM peak this run: {peak:.1} GFLOP/s ({} threads); one horse map's score costs {:.2} GFLOP (20 forward passes)", args.config.threads, flops / 1e9);
     for r in &table.0 {
         let gflops = mean(&r.maps_per_s).map(|m| m * flops / 1e9);
         println!("{}{}", r.line(), gflops.map_or(String::new(), |g| format!("  ({g:.1} GFLOP/s = {:.0}% of peak)", 100.0 * g / peak)));

@@ -1,35 +1,31 @@
 //! MSMA features of a map (method §6 and §9): at each of the 20 levels, the L2 norm over all
-//! pixels of the network's score on the clean map, and the map's denoising loss under one fixed
-//! noise draw (the per-pixel training loss, averaged over labelled pixels), plus the per-position
-//! class prior's NLL and the topology surprise. Also the per-pixel anomaly map that `explain`
-//! shows.
+//! pixels of the network's score on the clean map, plus the per-position class prior's NLL and
+//! the topology surprise; also the per-pixel anomaly map that `explain` shows. Table rows add the
+//! denoising loss under fixed noise at each level; maps do not, since their score uses the norms
+//! alone (`norm_scale`, ADR 012), and those 20 extra network passes would double its cost.
 
 use super::input::{network_input, MapInput, Noise, VOID};
 use super::prior::PixelPrior;
 use super::topology::PieceCounts;
-use super::train::map_loss_and_grad;
 use crate::kernels::softmax_inplace;
 use crate::net::conv::{ConvLevels, ConvNet, ConvTape};
-use crate::relax::{gumbel, logit_scales, temperatures, LEVELS};
-use rand::SeedableRng;
+use crate::relax::{temperatures, LEVELS};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
-/// Features per map: 20 score norms, 20 denoising losses, the prior NLL, the topology surprise.
-pub const N_MAP_FEATURES: usize = 2 * LEVELS + 2;
+/// Features per map: 20 score norms, the prior NLL, the topology surprise.
+pub const N_MAP_FEATURES: usize = LEVELS + 2;
 /// Position of the prior NLL in the feature vector.
-pub const PRIOR_FEATURE: usize = 2 * LEVELS;
+pub const PRIOR_FEATURE: usize = LEVELS;
 /// Position of the topology surprise (`topology::PieceCounts::surprise`).
-pub const TOPOLOGY_FEATURE: usize = 2 * LEVELS + 1;
+pub const TOPOLOGY_FEATURE: usize = LEVELS + 1;
 
-/// What scoring needs besides the weights: the level context, the fixed noise, the scales.
+/// What scoring needs besides the weights: the level context, the prior and the topology.
 pub struct MapScorer<'a> {
     pub net: &'a ConvNet,
     pub prior: &'a PixelPrior,
     pub topology: &'a PieceCounts,
     ctx: ConvLevels,
-    /// One Gumbel draw per level, `LEVELS x pixels x K` (fixed by the seed, same for every map).
-    noise: Vec<f32>,
-    scales: [f32; LEVELS],
 }
 
 /// Per-thread scratch of a feature pass.
@@ -38,55 +34,88 @@ pub struct Scratch {
     tape: ConvTape,
     input: Vec<f32>,
     target: Vec<f32>,
-    grad: Vec<f32>,
 }
 
 impl<'a> MapScorer<'a> {
-    /// Prepares scoring with `net` (EMA weights), `prior`, `topology` and the model's seed and
-    /// logit scales.
-    pub fn new(net: &'a ConvNet, prior: &'a PixelPrior, topology: &'a PieceCounts, seed: u64, signal_min: f32, signal_max: f32) -> MapScorer<'a> {
-        let c = &net.config;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xD5A1_F00D);
-        let noise = (0..LEVELS * c.height * c.width * c.classes).map(|_| gumbel(&mut rng)).collect();
-        MapScorer { net, prior, topology, ctx: net.level_context(&net.params), noise, scales: logit_scales(signal_min, signal_max) }
+    /// Prepares scoring with `net` (EMA weights), `prior` and `topology`.
+    pub fn new(net: &'a ConvNet, prior: &'a PixelPrior, topology: &'a PieceCounts) -> MapScorer<'a> {
+        MapScorer { net, prior, topology, ctx: net.level_context(&net.params) }
     }
 
-    /// The feature vector of one map; with `pixel_map`, also adds each pixel's squared score norm
-    /// summed over levels into it (`pixels` values).
-    pub fn features(&self, x: &MapInput, scratch: &mut Scratch, mut pixel_map: Option<&mut [f64]>) -> Vec<f64> {
-        let c = &self.net.config;
-        let (k, pixels) = (c.classes, c.height * c.width);
-        let taus = temperatures();
-        let labelled = x.codes.iter().filter(|&&v| v != VOID).count().max(1) as f64;
-        let mut f = vec![0.0f64; N_MAP_FEATURES];
-        network_input::<ChaCha8Rng>(x, k, 1.0, 1.0, Noise::Clean, &mut scratch.input, &mut scratch.target);
-        let clean = scratch.input.clone();
+    /// The clean network input of a map (level-independent).
+    fn clean_input(&self, x: &MapInput, scratch: &mut Scratch) -> Vec<f32> {
+        network_input::<ChaCha8Rng>(x, self.net.config.classes, 1.0, 1.0, Noise::Clean, &mut scratch.input, &mut scratch.target);
+        scratch.input.clone()
+    }
+
+    /// The squared score norm at level `t` of a map's clean input; with `pixel_map`, also adds
+    /// each pixel's squared norm into it.
+    fn level_norm2(&self, x: &MapInput, clean: &[f32], t: usize, scratch: &mut Scratch, mut pixel_map: Option<&mut [f64]>) -> f64 {
+        let k = self.net.config.classes;
+        let tau = temperatures()[t];
+        self.net.forward(&self.net.params, &self.ctx, clean, t, &mut scratch.tape);
         let mut s = vec![0.0f32; k];
-        for t in 0..LEVELS {
-            self.net.forward(&self.net.params, &self.ctx, &clean, t, &mut scratch.tape);
-            let mut norm2 = 0.0f64;
-            for (i, o) in scratch.tape.out.chunks_exact(k).enumerate() {
-                if x.codes[i] == VOID {
-                    continue;
-                }
-                s.copy_from_slice(o);
-                softmax_inplace(&mut s);
-                let px: f64 = s.iter().map(|&p| ((taus[t] * (k as f32 * p - 1.0)) as f64).powi(2)).sum();
-                norm2 += px;
-                if let Some(m) = pixel_map.as_deref_mut() {
-                    m[i] += px;
-                }
+        let mut norm2 = 0.0f64;
+        for (i, o) in scratch.tape.out.chunks_exact(k).enumerate() {
+            if x.codes[i] == VOID {
+                continue;
             }
-            f[t] = norm2.sqrt();
+            s.copy_from_slice(o);
+            softmax_inplace(&mut s);
+            let px: f64 = s.iter().map(|&p| ((tau * (k as f32 * p - 1.0)) as f64).powi(2)).sum();
+            norm2 += px;
+            if let Some(m) = pixel_map.as_deref_mut() {
+                m[i] += px;
+            }
         }
-        for t in 0..LEVELS {
-            let g = &self.noise[t * pixels * k..(t + 1) * pixels * k];
-            network_input::<ChaCha8Rng>(x, k, self.scales[t], taus[t], Noise::Fixed(g), &mut scratch.input, &mut scratch.target);
-            self.net.forward(&self.net.params, &self.ctx, &scratch.input, t, &mut scratch.tape);
-            f[LEVELS + t] = map_loss_and_grad(&scratch.tape.out, &scratch.target, k, 0.0, &mut scratch.grad) / labelled;
+        norm2
+    }
+
+    /// The feature vector from the 20 squared norms and the map's codes.
+    fn assemble(&self, x: &MapInput, norms2: &[f64]) -> Vec<f64> {
+        let c = &self.net.config;
+        let mut f = vec![0.0f64; N_MAP_FEATURES];
+        for (t, n2) in norms2.iter().enumerate() {
+            f[t] = n2.sqrt();
         }
         f[PRIOR_FEATURE] = self.prior.nll(&x.codes);
         f[TOPOLOGY_FEATURE] = self.topology.surprise(&x.codes, c.height, c.width);
         f
+    }
+
+    /// The feature vector of one map on the calling thread (batches run maps in parallel); with
+    /// `pixel_map`, also adds each pixel's squared score norm summed over levels into it.
+    pub fn features(&self, x: &MapInput, scratch: &mut Scratch, mut pixel_map: Option<&mut [f64]>) -> Vec<f64> {
+        let clean = self.clean_input(x, scratch);
+        let norms2: Vec<f64> = (0..LEVELS).map(|t| self.level_norm2(x, &clean, t, scratch, pixel_map.as_deref_mut())).collect();
+        self.assemble(x, &norms2)
+    }
+
+    /// `features` of one map with its 20 network passes spread over `pool` (one map scored on its
+    /// own, as a SQL call does); the per-pixel map is summed in level order, so the result does
+    /// not depend on the thread count.
+    pub fn features_on(&self, x: &MapInput, pool: &rayon::ThreadPool, pixel_map: Option<&mut [f64]>) -> Vec<f64> {
+        let clean = self.clean_input(x, &mut Scratch::default());
+        let want_pixels = pixel_map.is_some();
+        let pixels = x.codes.len();
+        let per_level: Vec<(f64, Vec<f64>)> = pool.install(|| {
+            (0..LEVELS)
+                .into_par_iter()
+                .map_init(Scratch::default, |s, t| {
+                    let mut px = if want_pixels { vec![0.0; pixels] } else { Vec::new() };
+                    let n2 = self.level_norm2(x, &clean, t, s, want_pixels.then_some(px.as_mut_slice()));
+                    (n2, px)
+                })
+                .collect()
+        });
+        if let Some(m) = pixel_map {
+            for (_, px) in &per_level {
+                for (a, b) in m.iter_mut().zip(px) {
+                    *a += b;
+                }
+            }
+        }
+        let norms2: Vec<f64> = per_level.iter().map(|l| l.0).collect();
+        self.assemble(x, &norms2)
     }
 }

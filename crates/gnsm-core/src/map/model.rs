@@ -101,11 +101,11 @@ impl MapModel {
         if inputs.iter().all(|x| x.codes.iter().all(|&c| c == VOID)) {
             return Err(Error::InsufficientData { reason: "every pixel of every map is the void label".into() });
         }
-        let (net, report) = train_map_network(&inputs, classes.classes, cond, config, (inputs.len() * 2 * LEVELS) as f64, pool, hooks)?;
+        let (net, report) = train_map_network(&inputs, classes.classes, cond, config, (inputs.len() * LEVELS) as f64, pool, hooks)?;
         let code_refs: Vec<&[u16]> = inputs.iter().map(|x| x.codes.as_slice()).collect();
         let prior = PixelPrior::fit(&code_refs, config.height * config.width, classes.classes);
         let topology = PieceCounts::fit(&code_refs, config.height, config.width, classes.classes);
-        let features = feature_rows(&net, &prior, &topology, config, &inputs, pool, hooks)?;
+        let features = feature_rows(&net, &prior, &topology, &inputs, pool, hooks)?;
         let norms = NormScale::fit(&features);
         let network: Vec<f64> = features.iter().map(|f| norms.term(f)).collect();
         let prior_nll: Vec<f64> = features.iter().map(|f| f[PRIOR_FEATURE]).collect();
@@ -127,7 +127,7 @@ impl MapModel {
     /// The evidence terms of many maps (in parallel on `pool`).
     pub fn terms_batch(&self, items: &[MapItem], pool: &rayon::ThreadPool, hooks: &mut Hooks) -> Result<Vec<MapTerms>> {
         let inputs: Vec<MapInput> = items.iter().map(|&i| self.prepare_item(i)).collect::<Result<_>>()?;
-        let features = feature_rows(&self.net, &self.prior, &self.topology, &self.config, &inputs, pool, hooks)?;
+        let features = feature_rows(&self.net, &self.prior, &self.topology, &inputs, pool, hooks)?;
         Ok(features.iter().map(|f| self.terms_of(f)).collect())
     }
 
@@ -144,11 +144,14 @@ impl MapModel {
         MapTerms { network: self.norms.term(f), prior: f[PRIOR_FEATURE], topology: f[TOPOLOGY_FEATURE] }
     }
 
-    /// Calibrated anomaly score of one map.
+    /// Calibrated anomaly score of one map, on the calling thread.
     pub fn score(&self, item: MapItem) -> Result<f64> {
-        let x = self.prepare_item(item)?;
-        let scorer = self.scorer();
-        Ok(self.score_features(&scorer.features(&x, &mut Scratch::default(), None)))
+        self.score_with(item, None)
+    }
+
+    /// Calibrated anomaly score of one map, its 20 network passes spread over `pool`.
+    pub fn score_on(&self, item: MapItem, pool: &rayon::ThreadPool) -> Result<f64> {
+        self.score_with(item, Some(pool))
     }
 
     /// The evidence terms of one map, before standardisation.
@@ -159,12 +162,36 @@ impl MapModel {
     }
 
     /// Per-pixel anomaly map at the input's size: each pixel's share of the squared score norm
-    /// summed over the 20 levels (shares sum to 1; void pixels get 0).
+    /// summed over the 20 levels (shares sum to 1; void pixels get 0). On the calling thread.
     pub fn explain(&self, item: MapItem) -> Result<Vec<f32>> {
+        self.explain_with(item, None)
+    }
+
+    /// `explain` with the 20 network passes spread over `pool`.
+    pub fn explain_on(&self, item: MapItem, pool: &rayon::ThreadPool) -> Result<Vec<f32>> {
+        self.explain_with(item, Some(pool))
+    }
+
+    /// The features of one map, on `pool` when given.
+    fn features_with(&self, x: &MapInput, pool: Option<&rayon::ThreadPool>, pixel_map: Option<&mut [f64]>) -> Vec<f64> {
+        match pool {
+            Some(p) => self.scorer().features_on(x, p, pixel_map),
+            None => self.scorer().features(x, &mut Scratch::default(), pixel_map),
+        }
+    }
+
+    /// `score` or `score_on`.
+    fn score_with(&self, item: MapItem, pool: Option<&rayon::ThreadPool>) -> Result<f64> {
+        let x = self.prepare_item(item)?;
+        Ok(self.score_features(&self.features_with(&x, pool, None)))
+    }
+
+    /// `explain` or `explain_on`.
+    fn explain_with(&self, item: MapItem, pool: Option<&rayon::ThreadPool>) -> Result<Vec<f32>> {
         let x = self.prepare_item(item)?;
         let (h, w) = (self.config.height, self.config.width);
         let mut pixel = vec![0.0f64; h * w];
-        self.scorer().features(&x, &mut Scratch::default(), Some(&mut pixel));
+        self.features_with(&x, pool, Some(&mut pixel));
         let (ih, iw) = (item.map.height, item.map.width);
         let rows = super::grid::nearest_index(h, ih);
         let cols = super::grid::nearest_index(w, iw);
@@ -194,7 +221,7 @@ impl MapModel {
 
     /// The scorer of this model.
     fn scorer(&self) -> MapScorer<'_> {
-        MapScorer::new(&self.net, &self.prior, &self.topology, self.config.seed, self.config.signal_min, self.config.signal_max)
+        MapScorer::new(&self.net, &self.prior, &self.topology)
     }
 }
 
@@ -203,12 +230,11 @@ fn feature_rows(
     net: &ConvNet,
     prior: &PixelPrior,
     topology: &PieceCounts,
-    config: &MapConfig,
     inputs: &[MapInput],
     pool: &rayon::ThreadPool,
     hooks: &mut Hooks,
 ) -> Result<Vec<Vec<f64>>> {
-    let scorer = MapScorer::new(net, prior, topology, config.seed, config.signal_min, config.signal_max);
+    let scorer = MapScorer::new(net, prior, topology);
     let mut out = Vec::with_capacity(inputs.len());
     // a chunk of 8 maps per thread takes well under a second at 64x64, so cancel stays prompt
     let chunk = 8 * pool.current_num_threads().max(1);
