@@ -250,6 +250,20 @@ fn baselines(train: &[&LabelMap], maps: &[&LabelMap], classes: usize, foreground
     out
 }
 
+/// Floating-point operations of one map's score (20 forward passes) for a data set's working
+/// grid and classes, with the image channels for the image-conditioned method.
+fn score_flops(args: &Args, dataset: &str, method: &str) -> f64 {
+    let (classes, height) = if dataset == "camvid" { (12, (args.config.height * 3 / 4) / 4 * 4) } else { (2, args.config.height) };
+    let conv = gnsm_core::net::conv::ConvConfig {
+        classes,
+        cond_channels: if method.starts_with("gnsm_image") { 3 } else { 0 },
+        base_channels: args.config.base_channels,
+        height,
+        width: args.config.width,
+    };
+    conv.forward_flops_per_map() * gnsm_core::relax::LEVELS as f64
+}
+
 /// Horse: train on gt of one half, score both predictors on the other half, per split.
 fn horse(args: &Args, table: &mut Table, pool: &rayon::ThreadPool) {
     let t = Instant::now();
@@ -394,17 +408,10 @@ fn main() {
     if args.sets.iter().any(|s| s == "camvid") {
         camvid(&args, &mut table, &pool);
     }
-    let conv = gnsm_core::net::conv::ConvConfig {
-        classes: 2,
-        cond_channels: 0,
-        base_channels: args.config.base_channels,
-        height: args.config.height,
-        width: args.config.width,
-    };
-    let flops = conv.forward_flops_per_map() * gnsm_core::relax::LEVELS as f64;
-    println!("GEMM peak this run: {peak:.1} GFLOP/s ({} threads); one horse map's score costs {:.2} GFLOP (20 forward passes)", args.config.threads, flops / 1e9);
+    let horse_flops = score_flops(&args, "horse", "gnsm_mask");
+    println!("GEMM peak this run: {peak:.1} GFLOP/s ({} threads); one horse map's score costs {:.2} GFLOP (20 forward passes)", args.config.threads, horse_flops / 1e9);
     for r in &table.0 {
-        let gflops = mean(&r.maps_per_s).map(|m| m * flops / 1e9);
+        let gflops = mean(&r.maps_per_s).map(|m| m * score_flops(&args, &r.dataset, &r.method) / 1e9);
         println!("{}{}", r.line(), gflops.map_or(String::new(), |g| format!("  ({g:.1} GFLOP/s = {:.0}% of peak)", 100.0 * g / peak)));
     }
     if let Some(path) = &args.json {
