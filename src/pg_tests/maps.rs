@@ -60,7 +60,7 @@ fn test_map_functions_are_immutable_strict_parallel_safe_and_described() {
            AND provolatile = 'i' AND proparallel = 's' AND proisstrict AND obj_description(oid, 'pg_proc') IS NOT NULL",
     )
     .unwrap();
-    assert_eq!(n, Some(3));
+    assert_eq!(n, Some(2));
     let sigs = Spi::get_one::<String>(
         "SELECT string_agg(oid::regprocedure::text || ' -> ' || prorettype::regtype::text, '; ' ORDER BY oid::regprocedure::text)
          FROM pg_proc WHERE proname LIKE 'gnsm_map_%'",
