@@ -152,11 +152,26 @@ pub fn label_map_to_array<T: MapElement>(map: &LabelMap, context: &str) -> MapAr
         elems.push(v.into_datum().expect("an integer is never NULL"));
     }
     // both sides are at most MAX_SIDE (checked above), so they fit a C int
-    let mut dims = [map.height as i32, map.width as i32];
+    let array = grid_array(&mut elems, map.height, map.width, T::ELEM_OID, T::TYPLEN, T::TYPALIGN as std::ffi::c_char);
+    MapArray { datum: array, elem: PhantomData }
+}
+
+/// A 2-D array (`height` rows of `width`, subscripts from 1, no NULLs) of by-value datums of
+/// element type `elem_oid`, copied by `construct_md_array` into the current memory context.
+fn grid_array(
+    elems: &mut [pg_sys::Datum],
+    height: usize,
+    width: usize,
+    elem_oid: pg_sys::Oid,
+    typlen: i32,
+    typalign: std::ffi::c_char,
+) -> pg_sys::Datum {
+    assert_eq!(elems.len(), height * width, "one datum per cell");
+    let mut dims = [height as i32, width as i32];
     let mut lbounds = [1i32, 1];
-    // SAFETY: `elems` holds dims[0] * dims[1] by-value datums of T's element type (checked above),
-    // `dims` and `lbounds` hold 2 ints each and there are no NULLs; construct_md_array copies all
-    // of it into a new array palloc'd in the current memory context.
+    // SAFETY: `elems` holds dims[0] * dims[1] by-value datums of the element type (asserted
+    // above), `dims` and `lbounds` hold 2 ints each and there are no NULLs; construct_md_array
+    // copies all of it into a new array palloc'd in the current memory context.
     let array = unsafe {
         pg_sys::construct_md_array(
             elems.as_mut_ptr(),
@@ -164,13 +179,13 @@ pub fn label_map_to_array<T: MapElement>(map: &LabelMap, context: &str) -> MapAr
             2,
             dims.as_mut_ptr(),
             lbounds.as_mut_ptr(),
-            T::ELEM_OID,
-            T::TYPLEN,
+            elem_oid,
+            typlen,
             true,
-            T::TYPALIGN as std::ffi::c_char,
+            typalign,
         )
     };
-    MapArray { datum: pg_sys::Datum::from(array), elem: PhantomData }
+    pg_sys::Datum::from(array)
 }
 
 /// Builds a 2-D `real[]` (`height` rows of `width` values, subscripts from 1) from row-major values,
@@ -178,25 +193,9 @@ pub fn label_map_to_array<T: MapElement>(map: &LabelMap, context: &str) -> MapAr
 pub fn real_grid_to_array(height: usize, width: usize, values: &[f32]) -> MapArray<f32> {
     assert_eq!(values.len(), height * width, "one value per pixel");
     let mut elems: Vec<pg_sys::Datum> = values.iter().map(|&v| v.into_datum().expect("a real is never NULL")).collect();
-    let mut dims = [height as i32, width as i32];
-    let mut lbounds = [1i32, 1];
-    // SAFETY: elems holds height*width by-value float4 datums, dims and lbounds describe 2
-    // dimensions, and float4's typlen/byval/align are 4/true/'i'; construct_md_array copies
-    // everything into a new array in the current memory context.
-    let array = unsafe {
-        pg_sys::construct_md_array(
-            elems.as_mut_ptr(),
-            std::ptr::null_mut(),
-            2,
-            dims.as_mut_ptr(),
-            lbounds.as_mut_ptr(),
-            pg_sys::FLOAT4OID,
-            4,
-            true,
-            pg_sys::TYPALIGN_INT as std::ffi::c_char,
-        )
-    };
-    MapArray { datum: pg_sys::Datum::from(array), elem: PhantomData }
+    // float4: 4 bytes, by value, int-aligned
+    let array = grid_array(&mut elems, height, width, pg_sys::FLOAT4OID, 4, pg_sys::TYPALIGN_INT as std::ffi::c_char);
+    MapArray { datum: array, elem: PhantomData }
 }
 
 /// The (height, width) of a 2-D array's dimensions, or the ERROR that says what is wrong.
@@ -279,7 +278,7 @@ impl<T> MapArray<T> {
     }
 }
 
-// Sound because the datum always points to a valid, non-NULL T[] array (label_map_to_array and
+// SAFETY: sound because the datum always points to a valid, non-NULL T[] array (label_map_to_array and
 // real_grid_to_array are the only constructors, each building the T[] its type parameter names)
 // and the SQL return type is T[] (the SqlTranslatable impl below).
 unsafe impl<T: SqlTranslatable> BoxRet for MapArray<T> {
@@ -295,7 +294,7 @@ unsafe impl<T: SqlTranslatable> BoxRet for MapArray<T> {
     }
 }
 
-// Sound because the SQL type is T's array type, declared exactly as pgrx declares `Array<T>`.
+// SAFETY: sound because the SQL type is T's array type, declared exactly as pgrx declares `Array<T>`.
 unsafe impl<T: SqlTranslatable> SqlTranslatable for MapArray<T> {
     const TYPE_IDENT: &'static str = T::TYPE_IDENT;
     const TYPE_ORIGIN: TypeOrigin = T::TYPE_ORIGIN;

@@ -57,44 +57,11 @@ impl PixelPrior {
     }
 }
 
-/// Number of 4-connected regions of each class (index = class, length = largest label + 1).
+/// Number of 4-connected regions of each class (index = class, length = largest label + 1): the
+/// product's own piece count (`gnsm_core::map::topology::pieces`).
 pub fn component_counts(map: &LabelMap) -> Vec<usize> {
-    let (h, w) = (map.height, map.width);
-    let mut counts = vec![0usize; map.max_label() as usize + 1];
-    let mut seen = vec![false; h * w];
-    let mut stack = Vec::new();
-    for start in 0..h * w {
-        if seen[start] {
-            continue;
-        }
-        let class = map.labels[start];
-        counts[class as usize] += 1;
-        // flood fill the region with an explicit stack (recursion would overflow on big regions)
-        seen[start] = true;
-        stack.push(start);
-        while let Some(p) = stack.pop() {
-            let (r, c) = (p / w, p % w);
-            let mut visit = |q: usize| {
-                if !seen[q] && map.labels[q] == class {
-                    seen[q] = true;
-                    stack.push(q);
-                }
-            };
-            if r > 0 {
-                visit(p - w);
-            }
-            if r + 1 < h {
-                visit(p + w);
-            }
-            if c > 0 {
-                visit(p - 1);
-            }
-            if c + 1 < w {
-                visit(p + 1);
-            }
-        }
-    }
-    counts
+    let classes = map.max_label() as usize + 1;
+    gnsm_core::map::topology::pieces(&map.labels, map.height, map.width, classes).into_iter().map(|c| c as usize).collect()
 }
 
 /// Mean and standard deviation, the deviation floored at 1 (areas and counts are integers, so
