@@ -15,8 +15,9 @@ pub fn spi_fail(what: &str, e: pgrx::spi::Error) -> ! {
 }
 
 /// First column of the first row of a query, or None when it returns no row (pgrx's `get_one`
-/// reports an empty result as an error).
-fn first_value<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid], what: &str) -> Option<T> {
+/// reports an empty result as an error, and opens a read-write connection, which a parallel
+/// worker may not).
+pub fn first_value<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid], what: &str) -> Option<T> {
     Spi::connect(|c| {
         let t = c.select(sql, Some(1), args)?.first();
         if t.is_empty() {
@@ -100,6 +101,7 @@ pub fn store(m: NewModel, activate: Activate) -> (i32, bool) {
         &args,
     )
     .unwrap_or_else(|e| spi_fail("storing the model", e));
+    crate::citus::replica::sync(&m.name);
     (version, active)
 }
 
@@ -132,22 +134,37 @@ fn first_key(sql: &str, args: &[DatumWithOid], what: &str) -> Option<ModelKey> {
 /// The active model for rows of relation `relid`, matched by OID and then by name (OIDs change
 /// across dump and restore). Among several, the one named after the table (gnsm_train's default
 /// name) wins, then the most recently trained.
+///
+/// On a Citus worker the catalog is the coordinator's (`citus::replica`), whose OIDs mean
+/// nothing here: only the name matches there.
 pub fn active_for_relation(relid: pg_sys::Oid) -> Option<ModelKey> {
+    let (catalog, local) = read_relation();
     first_key(
-        "SELECT name, version, xmin::text || ctid::text FROM gnsm.models
-         WHERE is_active AND (source_relid = $1 OR source_table = $1::regclass::text)
-         ORDER BY (source_relid = $1) DESC NULLS LAST,
-                  name = (SELECT relname::text FROM pg_catalog.pg_class WHERE oid = $1) DESC,
-                  created_at DESC, name LIMIT 1",
-        &[relid.into()],
+        &format!(
+            "SELECT name, version, xmin::text || ctid::text FROM {catalog}
+             WHERE is_active AND ((source_relid = $1 AND $2) OR source_table = $1::regclass::text)
+             ORDER BY (source_relid = $1 AND $2) DESC NULLS LAST,
+                      name = (SELECT relname::text FROM pg_catalog.pg_class WHERE oid = $1) DESC,
+                      created_at DESC, name LIMIT 1"
+        ),
+        &[relid.into(), local.into()],
         "finding the table's model",
     )
 }
 
+/// The relation scoring reads the catalog from, and whether its OIDs are this node's: `gnsm.models`,
+/// or on a Citus worker the local placement of the coordinator's replicated catalog.
+fn read_relation() -> (String, bool) {
+    let relation = crate::citus::replica::read_relation();
+    let local = relation == "gnsm.models";
+    (relation, local)
+}
+
 /// The active version of a named model.
 pub fn active_version(name: &str) -> Option<ModelKey> {
+    let (catalog, _) = read_relation();
     first_key(
-        "SELECT name, version, xmin::text || ctid::text FROM gnsm.models WHERE name = $1 AND is_active",
+        &format!("SELECT name, version, xmin::text || ctid::text FROM {catalog} WHERE name = $1 AND is_active"),
         &[name.into()],
         "finding the active version",
     )
@@ -173,10 +190,12 @@ pub struct StoredModel {
 
 /// Loads one version (raises when it does not exist).
 pub fn load(name: &str, version: i32) -> StoredModel {
+    let (catalog, _) = read_relation();
+    let sql = format!("SELECT model, columns, column_types FROM {catalog} WHERE name = $1 AND version = $2");
     let row = Spi::connect(|c| {
         let t = c
             .select(
-                "SELECT model, columns, column_types FROM gnsm.models WHERE name = $1 AND version = $2",
+                &sql,
                 None,
                 &[name.into(), version.into()],
             )?
@@ -213,6 +232,7 @@ pub fn activate(name: &str, version: i32) {
         &[name.into(), version.into()],
     )
     .unwrap_or_else(|e| spi_fail("activating", e));
+    crate::citus::replica::sync(name);
 }
 
 /// Deletes one version or (version NULL) every version of a model; returns how many were deleted.
@@ -229,6 +249,7 @@ pub fn drop_model(name: &str, version: Option<i32>) -> i64 {
             None => raise_unknown(name, "does not exist"),
         }
     }
+    crate::citus::replica::sync(name);
     n
 }
 
@@ -278,14 +299,18 @@ pub fn source_of(name: &str) -> Option<ModelSource> {
 
 /// Deletes all but the `keep` newest versions of a model, never the active one; returns how many.
 pub fn prune(name: &str, keep: usize) -> i64 {
-    count_deleted(
+    let n = count_deleted(
         "WITH d AS (DELETE FROM gnsm.models WHERE name = $1 AND NOT is_active AND version NOT IN
                       (SELECT version FROM gnsm.models WHERE name = $1 ORDER BY version DESC LIMIT $2)
                     RETURNING 1)
          SELECT count(*) FROM d",
         &[name.into(), (keep as i64).into()],
         "pruning old versions",
-    )
+    );
+    if n > 0 {
+        crate::citus::replica::sync(name);
+    }
+    n
 }
 
 /// Runs a `WITH d AS (DELETE ... RETURNING 1) SELECT count(*) FROM d` statement; returns the count.

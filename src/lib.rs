@@ -5,7 +5,8 @@
 //! `gnsm.models` table), `cache/` (decoded models, score memo, per-call-site state), `resolve`
 //! (which model a call uses), `scorer` (a call site's model and row encoder), `rows/` (reading
 //! and encoding row arguments), `source/` (training columns and reading a table), `fit` (training
-//! on a worker pool inside a backend), `maps/` (label maps as 2-D arrays and PNGs), `values`,
+//! on a worker pool inside a backend), `maps/` (label maps as 2-D arrays and PNGs), `citus/` (shards,
+//! the replicated catalog and sampled reads on a Citus cluster; nothing without Citus), `values`,
 //! `options`, `gucs`, `errors`.
 
 use pgrx::prelude::*;
@@ -15,6 +16,7 @@ use pgrx::prelude::*;
 mod api;
 mod cache;
 mod catalog;
+mod citus;
 mod errors;
 mod fit;
 mod gucs;

@@ -64,6 +64,9 @@ pub fn resolve(which: ModelRef, row: &AnyElement) -> Rc<CachedModel> {
                     Some("name the model and pass the row whole, as in WITH r AS (SELECT * FROM orders) SELECT gnsm_score(r, 'orders') FROM r: columns are matched by name, so ROW(...) without names cannot be scored"),
                 );
             }
+            // on a Citus worker the row belongs to a shard (orders_102009): its model was trained
+            // on the distributed table (orders)
+            let relid = crate::citus::shards::distributed_table_of(relid).unwrap_or(relid);
             match catalog::active_for_relation(relid) {
                 Some(key) => cache::get(&key),
                 None => raise(

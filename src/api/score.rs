@@ -8,7 +8,7 @@
 //! cheaper quals first and chooses parallel plans on tables big enough for them (measured in
 //! `gnsm_demo`, 20,000 orders; `test_score_cost_lets_the_planner_choose_a_parallel_plan`).
 
-use crate::cache;
+use crate::cache::{self, callsite};
 use crate::catalog;
 use crate::errors::{raise, OrRaise};
 use crate::resolve::ModelRef;
@@ -51,9 +51,16 @@ fn gnsm_score_percentile(row: Option<AnyElement>, model: default!(Option<&str>, 
 }
 
 /// The score above which a share `contamination` of the training rows lies: rows scoring above
-/// it are the expected outliers at that rate.
+/// it are the expected outliers at that rate. A call site resolves it once per statement (ADR
+/// 003), so `WHERE gnsm_score(t) > gnsm_threshold('m', 0.01)` reads the catalog once, not per row.
 #[pg_extern(stable, parallel_safe, strict)]
-fn gnsm_threshold(model: &str, contamination: f64) -> f64 {
+fn gnsm_threshold(model: &str, contamination: f64, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    let key = format!("{model}\u{0}{:016x}", contamination.to_bits());
+    callsite::with_state(fcinfo, &key, || threshold_of(model, contamination), |t, _| *t)
+}
+
+/// The threshold of the active version of `model` at `contamination`, from the catalog.
+fn threshold_of(model: &str, contamination: f64) -> f64 {
     let key = catalog::active_version(model).unwrap_or_else(|| catalog::raise_unknown(model, "does not exist or has no active version"));
     let m = cache::get(&key);
     if !(contamination > 0.0 && contamination < 1.0) {

@@ -36,7 +36,10 @@ pub struct MapRead {
 /// Reads the map (and image) of every row; keeps at most `max_rows` by reservoir sampling with `seed`.
 pub fn read_maps(src: &MapSource, max_rows: usize, seed: u64) -> MapRead {
     let cols: Vec<String> = src.columns().iter().map(|c| quote_identifier(&c.name)).collect();
-    let sql = format!("SELECT {} FROM {}", cols.join(", "), src.display);
+    // a distributed Citus table is sampled on its workers (as table rows are, source/reader.rs)
+    let shard_filter = crate::citus::sample::shard_filter(src.relid, &src.display, max_rows);
+    let filter = shard_filter.as_ref().map_or("", |(f, _)| f.as_str());
+    let sql = format!("SELECT {} FROM {} {filter}", cols.join(", "), src.display);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5A3B1E);
     let mut out = MapRead { maps: Vec::new(), images: Vec::new(), total_rows: 0, null_maps: 0, sampled: false };
     let mut kept: u64 = 0;
@@ -116,6 +119,10 @@ pub fn read_maps(src: &MapSource, max_rows: usize, seed: u64) -> MapRead {
     })
     .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: reading \"{}\": {e}", src.display), None, None));
     out.sampled = kept as usize > max_rows;
+    if let Some((_, table_rows)) = shard_filter {
+        out.total_rows = table_rows;
+        out.sampled = true;
+    }
     if out.maps.is_empty() {
         raise(
             PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
