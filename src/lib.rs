@@ -14,6 +14,7 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 
 mod api;
+mod bytes_arg;
 mod cache;
 mod catalog;
 mod citus;

@@ -1,6 +1,7 @@
 //! Which model a scoring call uses: the active model trained on the row's table, the active
 //! version of a named model, or a model given as bytes.
 
+use crate::bytes_arg::RawBytea;
 use crate::cache::{self, CachedModel};
 use crate::catalog;
 use crate::errors::raise;
@@ -17,7 +18,7 @@ pub enum ModelRef<'a> {
     /// The active version of a named model.
     Named(&'a str),
     /// Bytes made by the aggregate.
-    Bytes(&'a [u8]),
+    Bytes(&'a RawBytea),
 }
 
 impl ModelRef<'_> {
@@ -27,7 +28,8 @@ impl ModelRef<'_> {
         match self {
             ModelRef::OfRowTable => String::new(),
             ModelRef::Named(name) => format!("name:{name}"),
-            ModelRef::Bytes(bytes) => cache::bytes_key(bytes).name,
+            // a TOAST pointer or the model header: no read of the whole value per row
+            ModelRef::Bytes(raw) => format!("bytes:{}", raw.identity()),
         }
     }
 }
@@ -41,7 +43,7 @@ pub fn resolve(which: ModelRef, row: &AnyElement) -> Rc<CachedModel> {
                 catalog::active_version(name).unwrap_or_else(|| catalog::raise_unknown(name, "does not exist or has no active version"));
             cache::get(&key)
         }
-        ModelRef::Bytes(bytes) => cache::get_bytes(bytes),
+        ModelRef::Bytes(raw) => cache::get_bytes(raw),
         ModelRef::OfRowTable => {
             if is_map_type(row.oid()) {
                 raise(

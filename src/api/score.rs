@@ -9,6 +9,7 @@
 //! `gnsm_demo`, 20,000 orders; `test_score_cost_lets_the_planner_choose_a_parallel_plan`).
 
 use crate::cache::{self, callsite};
+use crate::bytes_arg::RawBytea;
 use crate::catalog;
 use crate::errors::{raise, OrRaise};
 use crate::resolve::ModelRef;
@@ -29,10 +30,11 @@ fn gnsm_score_named(row: AnyElement, model: &str, fcinfo: pg_sys::FunctionCallIn
 }
 
 /// Anomaly score of a row under a model given as bytes (made by `gnsm_train_agg`); the bytes may
-/// change from row to row (one model per group), and the call site follows them.
+/// change from row to row (one model per group), and the call site follows them. The bytes are
+/// read whole only when the call site meets a model it has not loaded (`RawBytea`).
 #[pg_extern(stable, parallel_safe, strict, cost = 10000)]
-fn gnsm_score_bytes(row: AnyElement, model: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
-    with_scorer(fcinfo, ModelRef::Bytes(model), &row, |s, mcxt| s.score(&row, mcxt))
+fn gnsm_score_bytes(row: AnyElement, model: RawBytea, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    with_scorer(fcinfo, ModelRef::Bytes(&model), &row, |s, mcxt| s.score(&row, mcxt))
 }
 
 /// Percentile (0-100) of a row's score among the training rows' scores: 99 means only 1% of

@@ -1,5 +1,6 @@
 //! The per-model score memo: a bounded map from a coded row to its score, so a repeated row costs
-//! one network pass per backend instead of one per occurrence.
+//! one network pass per backend instead of one per occurrence. A table model's memo starts with
+//! the scores stored with the model (`WarmScores`), so a new backend skips the common rows.
 
 use crate::gucs;
 use std::cell::RefCell;
@@ -34,6 +35,14 @@ impl ScoreMemo {
             scores.insert(codes.to_vec(), s);
         }
         s
+    }
+
+    /// A memo that starts with a model's warm scores (format 7: its repeated training rows'
+    /// exact scores), as many as `gnsm.score_cache_rows` allows, most frequent first.
+    pub fn warm<'a>(rows: impl Iterator<Item = (&'a [u32], f64)>) -> ScoreMemo {
+        let cap = gucs::score_cache_rows();
+        let scores: HashMap<Vec<u32>, f64> = rows.take(cap).map(|(r, s)| (r.to_vec(), s)).collect();
+        ScoreMemo { scores: RefCell::new(scores) }
     }
 
     /// Rows memoised now.

@@ -5,4 +5,4 @@ pub mod callsite;
 pub mod memo;
 pub mod models;
 
-pub use models::{bytes_key, get, get_bytes, CachedModel};
+pub use models::{get, get_bytes, CachedModel};

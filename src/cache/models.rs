@@ -3,6 +3,7 @@
 //! version, so a retrained, restored or hand-edited model is never served from stale bytes.
 
 use super::memo::ScoreMemo;
+use crate::bytes_arg::RawBytea;
 use crate::catalog::{self, ModelKey};
 use crate::errors::{raise, OrRaise};
 use gnsm_core::map::{is_map_bytes, MapModel};
@@ -119,10 +120,11 @@ thread_local! {
     static MODELS: RefCell<LruMap<ModelKey, CachedModel>> = RefCell::new(LruMap::new(MAX_CACHED_MODELS));
 }
 
-/// Key of a model that came as bytes (aggregate-made): its checksum and length.
-pub fn bytes_key(bytes: &[u8]) -> ModelKey {
-    let sum = if bytes.len() >= 14 { u64::from_le_bytes(bytes[6..14].try_into().unwrap_or([0; 8])) } else { 0 };
-    ModelKey { name: format!("bytes:{sum:016x}:{}", bytes.len()), version: 0, row_version: String::new() }
+/// Key of a model that came as bytes (aggregate-made): the checksum in its header (its first
+/// bytes, at least 14 of them when it is a model) and its length.
+pub fn bytes_key(head: &[u8], len: usize) -> ModelKey {
+    let sum = head.get(6..14).and_then(|s| s.try_into().ok()).map_or(0, u64::from_le_bytes);
+    ModelKey { name: format!("bytes:{sum:016x}:{len}"), version: 0, row_version: String::new() }
 }
 
 /// The cached model for `key`, or `load()` (then cached).
@@ -158,38 +160,46 @@ pub fn get(key: &ModelKey) -> Rc<CachedModel> {
                 Some("retrain the model with gnsm_train"),
             );
         }
-        CachedModel {
-            name: name.to_string(),
-            family,
-            columns: stored.columns,
-            column_types: stored.column_types,
-            memo: ScoreMemo::default(),
-        }
+        let memo = warm_memo(&family);
+        CachedModel { name: name.to_string(), family, columns: stored.columns, column_types: stored.column_types, memo }
     })
 }
 
-/// A model given as bytes (from `gnsm_train_agg`), cached by checksum and length.
-pub fn get_bytes(bytes: &[u8]) -> Rc<CachedModel> {
-    let key = bytes_key(bytes);
-    get_or_load(&key, || {
-        if is_map_bytes(bytes) {
-            // the aggregate stores the column names in a map model's bytes; rows match them by name
-            let m = MapModel::from_bytes(bytes).or_raise("gnsm model bytes");
-            if m.columns.len() != 1 + usize::from(m.uses_image()) {
-                raise(
-                    PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                    "gnsm_score_bytes: these map model bytes carry no column names to match a row by",
-                    None,
-                    Some("score with gnsm_score(row, 'model_name'), or retrain with gnsm_train_agg"),
-                );
-            }
-            let columns = m.columns.clone();
-            let column_types = vec![String::new(); columns.len()];
-            return CachedModel { name: key.name.clone(), family: Family::Map(Box::new(m)), columns, column_types, memo: ScoreMemo::default() };
+/// A new memo: a table model's warm scores, nothing for a map model (maps are not memoised).
+fn warm_memo(family: &Family) -> ScoreMemo {
+    match family {
+        Family::Table(m) => ScoreMemo::warm(m.warm.iter()),
+        Family::Map(_) => ScoreMemo::default(),
+    }
+}
+
+/// A model given as bytes (from `gnsm_train_agg`), cached by checksum and length; the whole value
+/// is read only when it is not cached yet.
+pub fn get_bytes(raw: &RawBytea) -> Rc<CachedModel> {
+    let key = bytes_key(&raw.head(), raw.detoasted_len());
+    get_or_load(&key, || raw.with_bytes(|bytes| load_bytes(&key, bytes)))
+}
+
+/// Decodes a model given as bytes.
+fn load_bytes(key: &ModelKey, bytes: &[u8]) -> CachedModel {
+    if is_map_bytes(bytes) {
+        // the aggregate stores the column names in a map model's bytes; rows match them by name
+        let m = MapModel::from_bytes(bytes).or_raise("gnsm model bytes");
+        if m.columns.len() != 1 + usize::from(m.uses_image()) {
+            raise(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                "gnsm_score_bytes: these map model bytes carry no column names to match a row by",
+                None,
+                Some("score with gnsm_score(row, 'model_name'), or retrain with gnsm_train_agg"),
+            );
         }
-        let model = Model::from_bytes(bytes).or_raise("gnsm model bytes");
-        let columns = model.column_names();
+        let columns = m.columns.clone();
         let column_types = vec![String::new(); columns.len()];
-        CachedModel { name: key.name.clone(), family: Family::Table(model), columns, column_types, memo: ScoreMemo::default() }
-    })
+        return CachedModel { name: key.name.clone(), family: Family::Map(Box::new(m)), columns, column_types, memo: ScoreMemo::default() };
+    }
+    let model = Model::from_bytes(bytes).or_raise("gnsm model bytes");
+    let columns = model.column_names();
+    let column_types = vec![String::new(); columns.len()];
+    let memo = ScoreMemo::warm(model.warm.iter());
+    CachedModel { name: key.name.clone(), family: Family::Table(model), columns, column_types, memo }
 }

@@ -1,8 +1,9 @@
 //! The fitting pipeline: train the score network, count the frequency models, compute the
 //! density head's features on a seeded sample of rows, fit the head and the calibrated evidence
-//! sum (ADR 010), and store the training rows' score quantiles.
+//! sum (ADR 010), store the training rows' score quantiles and the repeated rows' scores.
 
-use super::{Evidence, Model, N_QUANTILES};
+use super::{Evidence, Model, WarmScores, N_QUANTILES};
+use std::time::Duration;
 use crate::encoding::{CodedTable, Encoder, TableBuilder};
 use crate::error::{Error, Result};
 use crate::frequency::{IndepNll, PairwiseNll, MAX_PAIR_ENTRIES};
@@ -109,7 +110,7 @@ impl Model {
             None => gmm.iter().zip(feats.chunks_exact(nf)).map(|(&g, f)| evidence.score(g, f)).collect(),
         };
         scores.sort_by(f64::total_cmp);
-        Ok(Model {
+        let mut model = Model {
             features: fmap,
             head,
             config: config.clone(),
@@ -118,6 +119,11 @@ impl Model {
             blend: None,
             evidence: Some(evidence),
             fast,
-        })
+            warm: WarmScores::default(),
+        };
+        // the repeated rows' scores, within a tenth of the time budget (at most 5 s)
+        let budget = Duration::from_secs_f64((config.max_seconds * 0.1).min(5.0));
+        model.warm = model.warm_up(table, pool, budget, &mut *hooks.interrupt)?;
+        Ok(model)
     }
 }

@@ -2,7 +2,7 @@
 //! training-score quantiles, how its terms make the score) and the `Blend` of format 3-4 models.
 //!
 //! Files by phase: `fit` (the training pipeline that makes a model), `format` (its versioned
-//! binary format), `evidence` (the calibrated score of format 5), `scoring` (scores, percentiles, thresholds), `explain` (per-column
+//! binary format), `warm` (stored scores of repeated training rows), `evidence` (the calibrated score of format 5), `scoring` (scores, percentiles, thresholds), `explain` (per-column
 //! explanations) and `facade` (the narrow accessors the SQL layer uses instead of reaching into
 //! the feature map).
 
@@ -12,11 +12,13 @@ mod facade;
 mod fit;
 pub(crate) mod format;
 mod scoring;
+mod warm;
 
 pub use evidence::Evidence;
 pub use explain::ColumnExplanation;
 pub use format::MAGIC;
 pub use scoring::{percentile_in, threshold_in};
+pub use warm::{WarmScores, MAX_WARM_ROWS};
 
 use crate::fast::FastScorer;
 use crate::head::DensityHead;
@@ -46,6 +48,9 @@ pub struct Model {
     /// The fitted fast scorer (format 5, option `"scorer": "fast"`); when present it scores rows
     /// and the stored quantiles are its scores'.
     pub fast: Option<FastScorer>,
+    /// Exact scores of the most repeated training rows (format 7; empty for older models), which
+    /// a backend loads into its score memo.
+    pub warm: WarmScores,
 }
 
 /// Standardisation of the two scores that are summed: (gmm - gmm_mean) / gmm_std +

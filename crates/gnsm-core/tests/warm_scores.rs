@@ -1,0 +1,44 @@
+//! Warm scores (format 7): the repeated training rows' scores stored with a model equal the
+//! scores the model computes for those rows, bit for bit, and survive the byte format.
+
+use gnsm_core::model::Model;
+use gnsm_core::train::{build_pool, Hooks, TrainConfig};
+
+/// 300 rows over a few repeated patterns plus rows that occur once.
+fn rows() -> Vec<Vec<Option<String>>> {
+    (0..300)
+        .map(|i| {
+            let a = format!("a{}", i % 3);
+            let b = format!("b{}", (i % 3 + i % 2) % 4);
+            let c = if i % 50 == 0 { format!("c_once_{i}") } else { format!("c{}", i % 2) };
+            vec![Some(a), Some(b), Some(c)]
+        })
+        .collect()
+}
+
+#[test]
+fn stored_scores_equal_computed_scores_and_round_trip() {
+    let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    let config = TrainConfig { width: 16, depth: 1, steps: 40, batch_size: 64, threads: 2, seed: 3, ..TrainConfig::default() };
+    let pool = build_pool(2).unwrap();
+    let model = Hooks::silent(|h| Model::fit(&names, &rows(), &config, 1000, &pool, h)).unwrap();
+    assert!(!model.warm.is_empty(), "the repeated rows are stored");
+    assert!(model.warm.len() <= 12, "rows seen once are not stored: {}", model.warm.len());
+    for (codes, stored) in model.warm.iter() {
+        let computed = model.score_codes(codes).unwrap();
+        assert_eq!(stored.to_bits(), computed.to_bits(), "stored {stored} vs computed {computed}");
+    }
+    let bytes = model.to_bytes();
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 7);
+    let again = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(again.warm, model.warm);
+}
+
+#[test]
+fn the_fast_scorer_stores_none() {
+    let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    let config = TrainConfig { width: 16, depth: 1, steps: 40, batch_size: 64, threads: 1, fast_scorer: true, ..TrainConfig::default() };
+    let pool = build_pool(1).unwrap();
+    let model = Hooks::silent(|h| Model::fit(&names, &rows(), &config, 1000, &pool, h)).unwrap();
+    assert!(model.warm.is_empty());
+}
