@@ -28,6 +28,15 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 CONF
+    # the coordinator also runs pg_cron (scheduled retraining), in background workers
+    if [ "$name" = coord ] && [ -f "$("$PG_BIN/pg_config" --pkglibdir)/pg_cron.so" ]; then
+        cat >>"$dir/postgresql.conf" <<CONF
+shared_preload_libraries = 'citus,pg_cron'
+cron.database_name = '$CITUS_DB'
+cron.use_background_workers = on
+max_worker_processes = 32
+CONF
+    fi
     as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/log" -w start >/dev/null
     as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" "$CITUS_DB"
     as_pg psql -X -q -h 127.0.0.1 -p "$port" -d "$CITUS_DB" -c "CREATE EXTENSION citus" >/dev/null
