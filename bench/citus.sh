@@ -24,16 +24,8 @@ trap 'citus_stop' EXIT
 cols="ARRAY['country', 'currency', 'payment', 'channel', 'category', 'shipping']"
 declare -A R
 
-# ms NODE SQL: wall time of one statement (psql's \timing), in ms
-ms() { on "$1" -c "\timing on" -c "$2" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1; }
 # median3 NODE SQL: median of three runs
 median3() { local a b c; a=$(ms "$1" "$2"); b=$(ms "$1" "$2"); c=$(ms "$1" "$2"); printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -g | sed -n 2p; }
-# received_bytes NODE SQL: bytes the coordinator received from the workers (EXPLAIN ANALYZE)
-received_bytes() {
-    on "$1" -c "EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off) $2" |
-        sed -n 's/.*Tuple data received from nodes: \([0-9.]*\) \([kMG]*B\).*/\1 \2/p' |
-        awk '{m = ($2 == "kB") ? 1024 : ($2 == "MB") ? 1048576 : ($2 == "GB") ? 1073741824 : 1; printf "%d\n", $1 * m}'
-}
 # gemm peak is not the yardstick here: the ratio to the same table on one node, same run, is
 log() { echo "$*" | tee -a "$out.txt"; }
 : >"$out.txt"

@@ -83,3 +83,15 @@ on() {
 
 # coord ARGS...: psql against the coordinator.
 coord() { on coord "$@"; }
+
+# ms NODE SQL: the statement's wall time in milliseconds (psql's \timing)
+ms() {
+    on "$1" -c "\timing on" -c "$2" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+}
+
+# received_bytes NODE SQL: "Tuple data received from nodes" of EXPLAIN ANALYZE, in bytes
+received_bytes() {
+    on "$1" -c "EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off) $2" |
+        sed -n 's/.*Tuple data received from nodes: \([0-9.]*\) \([kMG]*B\).*/\1 \2/p' |
+        awk '{m = ($2 == "kB") ? 1024 : ($2 == "MB") ? 1048576 : ($2 == "GB") ? 1073741824 : 1; printf "%d\n", $1 * m}'
+}

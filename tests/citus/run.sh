@@ -39,16 +39,6 @@ fails() {
         *) echo "FAILED $name: expected $code ... $text, got: $out"; failed=$((failed + 1)) ;;
     esac
 }
-# received_bytes NODE SQL: "Tuple data received from nodes" of EXPLAIN ANALYZE, in bytes
-received_bytes() {
-    on "$1" -c "EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off) $2" |
-        sed -n 's/.*Tuple data received from nodes: \([0-9.]*\) \([kMG]*B\).*/\1 \2/p' |
-        awk '{m = ($2 == "kB") ? 1024 : ($2 == "MB") ? 1048576 : ($2 == "GB") ? 1073741824 : 1; printf "%d\n", $1 * m}'
-}
-# ms NODE SQL: the statement's wall time in milliseconds (psql's \timing)
-ms() {
-    on "$1" -c "\timing on" -c "$2" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
-}
 
 say_step() { echo "-- $*"; }
 
