@@ -18,6 +18,11 @@ pub struct RawBytea {
 }
 
 impl FromDatum for RawBytea {
+    /// Keeps the datum as given; nothing is read.
+    ///
+    /// # Safety
+    ///
+    /// `datum` must be a bytea datum, or `is_null` true.
     unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _typoid: pg_sys::Oid) -> Option<Self> {
         (!is_null).then_some(RawBytea { datum })
     }
@@ -34,6 +39,11 @@ unsafe impl SqlTranslatable for RawBytea {
 // SAFETY: unboxing keeps the datum as given (no dereference); functions taking it are STRICT, so
 // it is never NULL when unboxed.
 unsafe impl<'fcx> ArgAbi<'fcx> for RawBytea {
+    /// The argument as a `RawBytea`.
+    ///
+    /// # Safety
+    ///
+    /// The argument must be a non-NULL bytea (the functions taking it are STRICT).
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
         // SAFETY: the caller's contract: the argument is a bytea datum.
