@@ -5,7 +5,7 @@
 # tenant. Throw-away clusters on 127.0.0.1 (tests/citus/cluster.bash); needs citus.so
 # (docs/citus.md) and the installed gnsm (release build: cargo pgrx install --release).
 #   bash bench/citus.sh [--rows N] [--big-rows M]   -> results/citus_bench.{json,txt}
-# Defaults: 200,000 rows scored, 1,000,000 rows for training. About 6 minutes on 2 cores.
+# Defaults: 200,000 rows scored, 1,000,000 rows for training. About 2.5 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/citus/cluster.bash
