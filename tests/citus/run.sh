@@ -213,5 +213,17 @@ done
 check "no gnsm extension or schema left on coord, w1, w2, w3" "0:0 0:0 0:0 0:0 " "$left"
 check "no replica left in Citus's metadata" "0" "$(coord -c "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE '%model_replica%'")"
 
+say_step "single-node Citus: the coordinator holds the shards (no workers, so no replica)"
+citus_stop
+citus_start 0
+coord -c "SELECT citus_set_coordinator_host('127.0.0.1', $PORT_coord)" \
+      -c "SELECT citus_set_node_property('127.0.0.1', $PORT_coord, 'shouldhaveshards', true)" >/dev/null
+coord -c "CREATE EXTENSION gnsm"
+coord -v rows=5000 -f scripts/demo-orders.sql >/dev/null
+coord -c "CREATE TABLE orders_local AS TABLE orders" -c "SELECT create_distributed_table('orders', 'id', shard_count := 8)" >/dev/null
+coord -c "SELECT count(*) FROM gnsm_train('orders', $cols, '{\"steps\": 50, \"seed\": 1}')" >/dev/null
+check "no replica on a cluster without workers" "0" "$(coord -c "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE '%model_replica%'")"
+same_scores "gnsm_score(o) on shards placed on the coordinator" "SELECT id, gnsm_score(o) AS v FROM orders o" "SELECT id, gnsm_score(o, 'orders') AS v FROM orders_local o"
+
 echo "citus: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
