@@ -342,6 +342,15 @@ pub(crate) fn write_model<P: Serialize>(payload: &P) -> Vec<u8> {
     out
 }
 
+/// The table payload behind a format-6-or-later family tag; a map model's payload is an error.
+fn table_payload<T: serde::de::DeserializeOwned>(version: u16, body: &[u8]) -> Result<T> {
+    match bincode_options(body.len()).deserialize::<PayloadV6<T, ()>>(body) {
+        Ok(PayloadV6::Table(p)) => Ok(p),
+        Ok(PayloadV6::Map(_)) => Err(Error::CorruptModel { reason: "this is a map model, not a table model".into() }),
+        Err(e) => Err(Error::CorruptModel { reason: format!("format {version} payload: {e}") }),
+    }
+}
+
 /// bincode's variant index of `PayloadV6::Map`.
 pub(crate) const MAP_TAG: u32 = 1;
 
@@ -392,19 +401,10 @@ impl Model {
     pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
         let corrupt = |reason: String| Error::CorruptModel { reason };
         let (version, body) = read_header(bytes)?;
-        let not_table = || corrupt("this is a map model, not a table model".into());
         let (p, warm): (ModelPayloadV6, WarmScores) = match version {
-            6 | 7 if payload_tag(body) == Some(MAP_TAG) => return Err(not_table()),
-            7 => match bincode_options(body.len()).deserialize::<PayloadV6<ModelPayload, ()>>(body) {
-                Ok(PayloadV6::Table(p)) => (p.base, p.warm),
-                Ok(PayloadV6::Map(_)) => return Err(not_table()),
-                Err(e) => return Err(corrupt(format!("format 7 payload: {e}"))),
-            },
-            6 => match bincode_options(body.len()).deserialize::<PayloadV6<ModelPayloadV6, ()>>(body) {
-                Ok(PayloadV6::Table(p)) => (p, WarmScores::default()),
-                Ok(PayloadV6::Map(_)) => return Err(not_table()),
-                Err(e) => return Err(corrupt(format!("format 6 payload: {e}"))),
-            },
+            6 | 7 if payload_tag(body) == Some(MAP_TAG) => return Err(corrupt("this is a map model, not a table model".into())),
+            7 => table_payload::<ModelPayload>(7, body).map(|p| (p.base, p.warm))?,
+            6 => (table_payload::<ModelPayloadV6>(6, body)?, WarmScores::default()),
             v => (Self::payload_before_6(v, body)?, WarmScores::default()),
         };
         let mut encoder = p.encoder;
