@@ -61,13 +61,20 @@ pub fn map_key_on_table(key: &str) -> OptionError {
 /// `resolution`: N (N x N) or [height, width]; the ranges are `MapConfig::validate`'s.
 fn resolution(key: &str, v: &Value) -> Result<(usize, usize), OptionError> {
     let expected = "a side length or an array [height, width]";
-    match v {
-        Value::Number(_) => uint(key, v).map(|n| (n, n)).map_err(|_| bad(key, expected, v)),
+    let (h, w) = match v {
+        Value::Number(_) => uint(key, v).map(|n| (n, n)).map_err(|_| bad(key, expected, v))?,
         Value::Array(a) if a.len() == 2 => {
-            Ok((uint(key, &a[0]).map_err(|_| bad(key, expected, v))?, uint(key, &a[1]).map_err(|_| bad(key, expected, v))?))
+            (uint(key, &a[0]).map_err(|_| bad(key, expected, v))?, uint(key, &a[1]).map_err(|_| bad(key, expected, v))?)
         }
-        _ => Err(bad(key, expected, v)),
+        _ => return Err(bad(key, expected, v)),
+    };
+    // checked here as well as by MapConfig::validate, so the error names the option the user
+    // wrote ("resolution") rather than the config's fields ("height", "width")
+    let side = |s: usize| (8..=512).contains(&s) && s.is_multiple_of(4);
+    if !side(h) || !side(w) {
+        return Err(bad(key, "a side length (or [height, width]) that is a multiple of 4 between 8 and 512", v));
     }
+    Ok((h, w))
 }
 
 /// Parses a map model's options (None or JSON null = all defaults); `default_threads` is the
@@ -189,6 +196,11 @@ mod tests {
         assert!(p(r#"{"width": 32}"#).unwrap_err().message.contains("\"width\" applies to table models only"));
         assert!(p(r#"{"resolutoin": 32}"#).unwrap_err().message.contains("unknown gnsm option \"resolutoin\""));
         assert!(p(r#"{"resolution": [1, 2, 3]}"#).is_err() && p(r#"{"void_label": 65535}"#).is_err());
+        // a side that is not a multiple of 4 is named by the option the user wrote
+        for bad_side in [r#"{"resolution": 30}"#, r#"{"resolution": [64, 4]}"#, r#"{"resolution": 1024}"#] {
+            let e = p(bad_side).unwrap_err();
+            assert!(e.message.contains("\"resolution\"") && e.message.contains("multiple of 4"), "{}", e.message);
+        }
         assert!(p(r#"{"classes": "x"}"#).is_err() && p("[1]").is_err());
         let e = crate::options::parse(Some(&serde_json::json!({"classes": 3})), 1).unwrap_err();
         assert!(e.message.contains("\"classes\" applies to map models only"), "{}", e.message);

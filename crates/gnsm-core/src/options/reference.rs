@@ -1,7 +1,7 @@
 //! The options reference that `gnsm_options()` returns: every key with its default and meaning,
 //! so error hints can point at something installed rather than at the README.
 
-use super::{map_to_json, parse, parse_map, to_json, MAP_ONLY_KEYS, VALID_KEYS};
+use super::{map_to_json, parse, parse_map, to_json, MAP_KEYS, MAP_ONLY_KEYS, VALID_KEYS};
 use serde_json::Value;
 
 /// One option: its key, its default (JSON; null where the default depends on the call) and what
@@ -10,7 +10,7 @@ use serde_json::Value;
 pub struct OptionDoc {
     pub key: &'static str,
     pub default: Value,
-    pub meaning: &'static str,
+    pub meaning: String,
 }
 
 /// What each key means, in `VALID_KEYS` order (the README's options table says the same).
@@ -65,15 +65,21 @@ const MAP_MEANINGS: &[(&str, &str)] = &[
 pub fn reference(default_threads: usize) -> Vec<OptionDoc> {
     let defaults = to_json(&parse(None, default_threads).expect("the empty options object parses"));
     let map_defaults = map_to_json(&parse_map(None, default_threads).expect("the empty options object parses"));
-    let table = VALID_KEYS.iter().map(|&key| OptionDoc {
-        key,
-        default: defaults.get(key).cloned().unwrap_or(Value::Null),
-        meaning: MEANINGS.iter().find(|(k, _)| *k == key).map(|(_, m)| *m).unwrap_or(""),
+    let table = VALID_KEYS.iter().map(|&key| {
+        let default = defaults.get(key).cloned().unwrap_or(Value::Null);
+        let mut meaning = MEANINGS.iter().find(|(k, _)| *k == key).map(|(_, m)| m.to_string()).unwrap_or_default();
+        // a shared trainer key whose map default differs says so (the default column is the
+        // table models')
+        match map_defaults.get(key) {
+            Some(m) if MAP_KEYS.contains(&key) && !m.is_null() && *m != default => meaning.push_str(&format!("; map models: default {m}")),
+            _ => {}
+        }
+        OptionDoc { key, default, meaning }
     });
     let map = MAP_ONLY_KEYS.iter().map(|&key| OptionDoc {
         key,
         default: map_defaults.get(key).cloned().unwrap_or(Value::Null),
-        meaning: MAP_MEANINGS.iter().find(|(k, _)| *k == key).map(|(_, m)| *m).unwrap_or(""),
+        meaning: MAP_MEANINGS.iter().find(|(k, _)| *k == key).map(|(_, m)| m.to_string()).unwrap_or_default(),
     });
     table.chain(map).collect()
 }
@@ -95,5 +101,11 @@ mod tests {
         assert_eq!(get("activate"), serde_json::json!("always"));
         assert_eq!(get("name"), Value::Null);
         assert_eq!(get("resolution"), serde_json::json!([64, 64]));
+        // shared keys name the map default where it differs from the table one
+        let meaning = |k: &str| docs.iter().find(|d| d.key == k).unwrap().meaning.clone();
+        assert!(meaning("steps").ends_with("; map models: default 3000"), "{}", meaning("steps"));
+        assert!(meaning("max_seconds").ends_with("; map models: default 120.0"), "{}", meaning("max_seconds"));
+        assert!(!meaning("seed").contains("map models"), "same default for both: {}", meaning("seed"));
+        assert!(!meaning("width").contains("map models"), "a table-only key: {}", meaning("width"));
     }
 }
