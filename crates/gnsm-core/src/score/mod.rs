@@ -97,10 +97,17 @@ impl FeatureMap {
         self.norms = norms;
         self.dsm_draws = draws;
         self.scales = scales;
+        self.with_noise_seed(DSM_NOISE_SEED)
+    }
+
+    /// The same map with the denoising-loss noise drawn from `seed` instead of the fixed one (a
+    /// second, independent measurement of the same rows).
+    pub fn with_noise_seed(mut self, seed: u64) -> FeatureMap {
+        let draws = self.dsm_draws;
         let d = self.encoder.input_dim();
         self.dsm_noise = vec![0.0; draws * LEVELS * d];
         self.dsm_target = vec![0.0; draws * LEVELS * d];
-        let mut rng = ChaCha8Rng::seed_from_u64(DSM_NOISE_SEED);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let p = self.n_num;
         for (g, t) in self.dsm_noise.chunks_exact_mut(d).zip(self.dsm_target.chunks_exact_mut(d)) {
             for (gk, tk) in g[..p].iter_mut().zip(t[..p].iter_mut()) {
