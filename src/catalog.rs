@@ -107,16 +107,19 @@ pub fn store(m: NewModel, activate: Activate) -> (i32, bool) {
 
 /// Identity of one stored version as of this snapshot. `row_version` (xmin and ctid) changes
 /// whenever the catalog row is rewritten (bytes edited by hand, restore), even within one
-/// transaction, so caches keyed by it never serve stale bytes.
+/// transaction, so caches keyed by it never serve stale bytes. It only means something in the
+/// catalog `relation` it was read from (on a Citus worker the replica's placement), which is
+/// also where `load` reads the bytes, so a miss does not look the relation up twice.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ModelKey {
     pub name: String,
     pub version: i32,
     pub row_version: String,
+    pub relation: String,
 }
 
-/// Runs a query returning (name, version, xmin) and takes its first row.
-fn first_key(sql: &str, args: &[DatumWithOid], what: &str) -> Option<ModelKey> {
+/// Runs a query on `relation` returning (name, version, xmin) and takes its first row.
+fn first_key(relation: String, sql: &str, args: &[DatumWithOid], what: &str) -> Option<ModelKey> {
     Spi::connect(|c| {
         let t = c.select(sql, Some(1), args)?.first();
         if t.is_empty() {
@@ -126,6 +129,7 @@ fn first_key(sql: &str, args: &[DatumWithOid], what: &str) -> Option<ModelKey> {
             name: t.get::<String>(1)?.unwrap_or_default(),
             version: t.get::<i32>(2)?.unwrap_or(0),
             row_version: t.get::<String>(3)?.unwrap_or_default(),
+            relation,
         }))
     })
     .unwrap_or_else(|e| spi_fail(what, e))
@@ -140,6 +144,7 @@ fn first_key(sql: &str, args: &[DatumWithOid], what: &str) -> Option<ModelKey> {
 pub fn active_for_relation(relid: pg_sys::Oid) -> Option<ModelKey> {
     let (catalog, local) = read_relation();
     first_key(
+        catalog.clone(),
         &format!(
             "SELECT name, version, xmin::text || ctid::text FROM {catalog}
              WHERE is_active AND ((source_relid = $1 AND $2) OR source_table = $1::regclass::text)
@@ -164,6 +169,7 @@ fn read_relation() -> (String, bool) {
 pub fn active_version(name: &str) -> Option<ModelKey> {
     let (catalog, _) = read_relation();
     first_key(
+        catalog.clone(),
         &format!("SELECT name, version, xmin::text || ctid::text FROM {catalog} WHERE name = $1 AND is_active"),
         &[name.into()],
         "finding the active version",
@@ -188,10 +194,11 @@ pub struct StoredModel {
     pub column_types: Vec<String>,
 }
 
-/// Loads one version (raises when it does not exist).
-pub fn load(name: &str, version: i32) -> StoredModel {
-    let (catalog, _) = read_relation();
-    let sql = format!("SELECT model, columns, column_types FROM {catalog} WHERE name = $1 AND version = $2");
+/// Loads the version `key` names from the catalog relation it was found in (raises when it
+/// does not exist).
+pub fn load(key: &ModelKey) -> StoredModel {
+    let (name, version) = (key.name.as_str(), key.version);
+    let sql = format!("SELECT model, columns, column_types FROM {} WHERE name = $1 AND version = $2", key.relation);
     let row = Spi::connect(|c| {
         let t = c
             .select(

@@ -124,7 +124,7 @@ thread_local! {
 /// bytes, at least 14 of them when it is a model) and its length.
 pub fn bytes_key(head: &[u8], len: usize) -> ModelKey {
     let sum = head.get(6..14).and_then(|s| s.try_into().ok()).map_or(0, u64::from_le_bytes);
-    ModelKey { name: format!("bytes:{sum:016x}:{len}"), version: 0, row_version: String::new() }
+    ModelKey { name: format!("bytes:{sum:016x}:{len}"), version: 0, row_version: String::new(), relation: String::new() }
 }
 
 /// The cached model for `key`, or `load()` (then cached).
@@ -140,7 +140,7 @@ fn get_or_load(key: &ModelKey, load: impl FnOnce() -> CachedModel) -> Rc<CachedM
 pub fn get(key: &ModelKey) -> Rc<CachedModel> {
     get_or_load(key, || {
         let (name, version) = (key.name.as_str(), key.version);
-        let stored = catalog::load(name, version);
+        let stored = catalog::load(key);
         let context = format!("gnsm model \"{name}\" version {version}");
         let (family, n_columns) = if is_map_bytes(&stored.bytes) {
             let m = MapModel::from_bytes(&stored.bytes).or_raise(&context);
@@ -200,6 +200,7 @@ fn load_bytes(key: &ModelKey, bytes: &[u8]) -> CachedModel {
     let model = Model::from_bytes(bytes).or_raise("gnsm model bytes");
     let columns = model.column_names();
     let column_types = vec![String::new(); columns.len()];
-    let memo = ScoreMemo::warm(model.warm.iter());
-    CachedModel { name: key.name.clone(), family: Family::Table(model), columns, column_types, memo }
+    let family = Family::Table(model);
+    let memo = warm_memo(&family);
+    CachedModel { name: key.name.clone(), family, columns, column_types, memo }
 }

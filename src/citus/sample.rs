@@ -8,9 +8,39 @@ use super::node;
 use crate::catalog::first_value;
 use pgrx::prelude::*;
 
+/// How a training read selects its rows: the whole relation, or on a distributed Citus table
+/// larger than the sample, a shard-side filter sized for the table's row count.
+pub struct TrainingRead {
+    /// The WHERE clause the shards run, and the table's row count it was sized for.
+    filter: Option<(String, u64)>,
+}
+
+impl TrainingRead {
+    /// Plans the read of `relid` (`display` is its quoted name) for a sample of `max_rows`.
+    pub fn plan(relid: pg_sys::Oid, display: &str, max_rows: usize) -> TrainingRead {
+        TrainingRead { filter: shard_filter(relid, display, max_rows) }
+    }
+
+    /// The SELECT of `columns` (quoted) from `display` that the read runs.
+    pub fn select(&self, columns: &[String], display: &str) -> String {
+        let filter = self.filter.as_ref().map_or("", |(f, _)| f.as_str());
+        format!("SELECT {} FROM {display} {filter}", columns.join(", "))
+    }
+
+    /// The relation's row count and whether the model saw a sample, from the `counted` rows the
+    /// read returned and the `offered` ones the reservoir was offered (with a shard filter both
+    /// are already a sample of a larger table).
+    pub fn totals(&self, counted: u64, offered: u64, max_rows: usize) -> (u64, bool) {
+        match self.filter {
+            Some((_, table_rows)) => (table_rows, true),
+            None => (counted, offered as usize > max_rows),
+        }
+    }
+}
+
 /// The WHERE clause a training read of `relid` adds, and the table's row count it was sized for;
 /// None when the table is not a distributed Citus table or is small enough to read whole.
-pub fn shard_filter(relid: pg_sys::Oid, display: &str, max_rows: usize) -> Option<(String, u64)> {
+fn shard_filter(relid: pg_sys::Oid, display: &str, max_rows: usize) -> Option<(String, u64)> {
     if !node::is_citus_table(relid) {
         return None;
     }

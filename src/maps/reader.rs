@@ -7,6 +7,7 @@
 
 use super::datum::{image_from_datum, map_from_datum};
 use super::source::MapSource;
+use crate::citus::sample::TrainingRead;
 use crate::errors::raise;
 use crate::source::reader::release_last_batch;
 use gnsm_core::map::{LabelMap, RgbImage};
@@ -37,9 +38,8 @@ pub struct MapRead {
 pub fn read_maps(src: &MapSource, max_rows: usize, seed: u64) -> MapRead {
     let cols: Vec<String> = src.columns().iter().map(|c| quote_identifier(&c.name)).collect();
     // a distributed Citus table is sampled on its workers (as table rows are, source/reader.rs)
-    let shard_filter = crate::citus::sample::shard_filter(src.relid, &src.display, max_rows);
-    let filter = shard_filter.as_ref().map_or("", |(f, _)| f.as_str());
-    let sql = format!("SELECT {} FROM {} {filter}", cols.join(", "), src.display);
+    let plan = TrainingRead::plan(src.relid, &src.display, max_rows);
+    let sql = plan.select(&cols, &src.display);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5A3B1E);
     let mut out = MapRead { maps: Vec::new(), images: Vec::new(), total_rows: 0, null_maps: 0, sampled: false };
     let mut kept: u64 = 0;
@@ -118,11 +118,8 @@ pub fn read_maps(src: &MapSource, max_rows: usize, seed: u64) -> MapRead {
         Ok::<_, pgrx::spi::Error>(())
     })
     .unwrap_or_else(|e| raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("gnsm: reading \"{}\": {e}", src.display), None, None));
-    out.sampled = kept as usize > max_rows;
-    if let Some((_, table_rows)) = shard_filter {
-        out.total_rows = table_rows;
-        out.sampled = true;
-    }
+    // maps with a NULL are counted as rows but not kept, so the sample test counts kept maps
+    (out.total_rows, out.sampled) = plan.totals(out.total_rows, kept, max_rows);
     if out.maps.is_empty() {
         raise(
             PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,

@@ -3,6 +3,7 @@
 //! calling user: SELECT privileges apply.
 
 use super::columns::Source;
+use crate::citus::sample::TrainingRead;
 use crate::errors::{raise, raise_core};
 use crate::values::OutputFn;
 use gnsm_core::encoding::{CodedTable, Encoder, TableBuilder};
@@ -32,9 +33,8 @@ pub fn read(source: &Source, max_rows: usize, max_categories: usize, seed: u64) 
     let cols: Vec<String> = source.columns.iter().map(|c| quote_identifier(&c.name)).collect();
     // a distributed Citus table is sampled on its workers; the reservoir below then works on
     // the rows that come back
-    let shard_filter = crate::citus::sample::shard_filter(source.relid, &source.display, max_rows);
-    let filter = shard_filter.as_ref().map_or("", |(f, _)| f.as_str());
-    let sql = format!("SELECT {} FROM {} {filter}", cols.join(", "), source.display);
+    let plan = TrainingRead::plan(source.relid, &source.display, max_rows);
+    let sql = plan.select(&cols, &source.display);
     let names: Vec<String> = source.columns.iter().map(|c| c.name.clone()).collect();
     let mut builder = TableBuilder::with_numeric(names, source.n_numeric(), max_categories);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5A3B1E);
@@ -83,11 +83,7 @@ pub fn read(source: &Source, max_rows: usize, max_categories: usize, seed: u64) 
             Some("load rows before training; a model needs data to learn from"),
         );
     }
-    // with a shard filter, `total` counts the rows that came back; the table has more
-    let (total, sampled) = match shard_filter {
-        Some((_, table_rows)) => (table_rows, true),
-        None => (total, total as usize > max_rows),
-    };
+    let (total, sampled) = plan.totals(total, total, max_rows);
     let (encoder, table) = builder.finish().unwrap_or_else(|e| raise_core(e, &format!("gnsm_train on \"{}\"", source.display)));
     ReadResult { encoder, table, total_rows: total, sampled }
 }
