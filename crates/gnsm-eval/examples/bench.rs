@@ -1,11 +1,12 @@
 //! Speed benchmark of the core: the machine's own SGEMM peak (measured in the same run), training
 //! throughput and achieved GFLOP/s at 1 and 2 threads, and batch scoring throughput.
 //!
-//! cargo run --release -p gnsm-eval --example bench [--features bench-gemm] -- [--json FILE] [--train-only]
+//! cargo run --release -p gnsm-eval --example bench [--features bench-gemm] -- [--json FILE] [--train-only | --score-only]
 //!
 //! `--train-only` measures just the training step of the default shape (W=256, B=4, batch 512)
 //! at 1 and 2 threads (plus the SGEMM peak it is compared with): no per-shape GEMM lines, no
 //! 128x2 shape, no scoring. bench/python/torch_step.py uses it to time gnsm next to PyTorch.
+//! `--score-only` skips the training steps (the scoring model is still trained, for 30 steps).
 //!
 //! With `--features bench-gemm` it also times the `gemm` crate on the network's shapes next to
 //! matrixmultiply (ndarray's backend), which is how the GEMM backend was chosen.
@@ -97,6 +98,8 @@ fn synthetic(n: usize, cols: usize, k: usize) -> (gnsm_core::encoding::Encoder, 
 fn main() {
     let json_path = std::env::args().skip_while(|a| a != "--json").nth(1);
     let train_only = std::env::args().any(|a| a == "--train-only");
+    // --score-only skips the training steps (for profiling the scoring path alone)
+    let score_only = std::env::args().any(|a| a == "--score-only");
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("machine: {} cores, simd: {}", cores, simd_features().join(", "));
     let peak1 = peak_gflops(1);
@@ -115,7 +118,7 @@ fn main() {
     let d = encoder.input_dim();
     let mut rows_json = Vec::new();
     let shapes_trained: &[(usize, usize)] = if train_only { &[(256, 4)] } else { &[(256, 4), (128, 2)] };
-    for &(width, depth) in shapes_trained {
+    for &(width, depth) in shapes_trained.iter().filter(|_| !score_only) {
         let net = NetConfig { input_dim: d, width, depth, levels: LEVELS };
         let fwd = net.forward_flops_per_row();
         for threads in [1usize, 2] {
