@@ -54,7 +54,28 @@ fn test_release_0_2_0_model_scores_as_it_did() {
         assert!((got - expected).abs() <= 1e-9 * expected.abs(), "{row:?}: {got} vs {expected}");
     }
     let again = Model::from_bytes(&model.to_bytes()).unwrap();
-    assert_eq!(u16::from_le_bytes([again.to_bytes()[4], again.to_bytes()[5]]), gnsm_core::MODEL_FORMAT_VERSION);
+    // format 7: the newest that says its network computes GELU with the f64 erf it was trained with
+    assert_eq!(u16::from_le_bytes([again.to_bytes()[4], again.to_bytes()[5]]), 7);
     let codes = again.features.encoder.encode_row(&[Some("a1"), Some("b7"), None]).unwrap();
     assert_eq!(again.score_codes(&codes).unwrap(), model.score_codes(&codes).unwrap());
+}
+
+#[test]
+fn test_the_format_version_carries_the_networks_gelu() {
+    use gnsm_core::net::tabular::Gelu;
+    // the 0.2.0 model computes GELU with the f64 erf; the same network with the f32 one scores
+    // a little differently, and each reads back as the GELU it was written with
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/model-format3.bin");
+    let old = Model::from_bytes(&std::fs::read(path).expect("fixture")).unwrap();
+    assert_eq!(old.features.network.gelu, Gelu::ErfF64);
+    let mut new = old.clone();
+    new.features.network.gelu = Gelu::ErfF32;
+    let bytes = new.to_bytes();
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), gnsm_core::MODEL_FORMAT_VERSION);
+    let read = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(read.features.network.gelu, Gelu::ErfF32);
+    let codes = old.features.encoder.encode_row(&[Some("a1"), Some("b2"), Some("c1")]).unwrap();
+    let (a, b) = (old.score_codes(&codes).unwrap(), read.score_codes(&codes).unwrap());
+    assert_eq!(b, new.score_codes(&codes).unwrap());
+    assert!(a != b && (a - b).abs() <= 1e-3 * a.abs().max(1.0), "f64 erf {a} vs f32 erf {b}");
 }

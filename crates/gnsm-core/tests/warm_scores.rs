@@ -29,7 +29,7 @@ fn stored_scores_equal_computed_scores_and_round_trip() {
         assert_eq!(stored.to_bits(), computed.to_bits(), "stored {stored} vs computed {computed}");
     }
     let bytes = model.to_bytes();
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 7);
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), gnsm_core::MODEL_FORMAT_VERSION);
     let again = Model::from_bytes(&bytes).unwrap();
     assert_eq!(again.warm, model.warm);
 }

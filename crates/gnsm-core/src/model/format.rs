@@ -19,7 +19,7 @@ use crate::encoding::{ColumnVocab, Encoder};
 use crate::error::{Error, Result};
 use crate::frequency::{IndepNll, PairwiseNll};
 use crate::head::DensityHead;
-use crate::net::tabular::{NetConfig, Network};
+use crate::net::tabular::{Gelu, NetConfig, Network};
 use crate::relax::logit_scales;
 use crate::score::FeatureMap;
 use crate::train::{TrainConfig, TrainReport};
@@ -333,11 +333,16 @@ pub(crate) fn bincode_options(limit: usize) -> impl Options {
 
 /// The header and checksum around a serialised payload, in the current format version.
 pub(crate) fn write_model<P: Serialize>(payload: &P) -> Vec<u8> {
+    write_model_as(payload, MODEL_FORMAT_VERSION)
+}
+
+/// The header and checksum around a serialised payload, labelled with `version`.
+fn write_model_as<P: Serialize>(payload: &P, version: u16) -> Vec<u8> {
     let body = bincode_options(usize::MAX).serialize(payload).expect("in-memory serialisation cannot fail");
     let mut out = Vec::with_capacity(HEADER + body.len());
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&MODEL_FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&checksum(MODEL_FORMAT_VERSION, &body).to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&checksum(version, &body).to_le_bytes());
     out.extend_from_slice(&body);
     out
 }
@@ -376,7 +381,9 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<(u16, &[u8])> {
 }
 
 impl Model {
-    /// Serialises the model in the current format version.
+    /// Serialises the model in the current format version (8), or in format 7, whose payload is
+    /// the same, when its network computes GELU with the f64 erf (a model read from formats 1-7):
+    /// the version is what tells a reader which GELU scores the model as it was trained.
     pub fn to_bytes(&self) -> Vec<u8> {
         let base = ModelPayloadV6 {
             encoder: self.features.encoder.clone(),
@@ -394,7 +401,11 @@ impl Model {
             fast: self.fast.clone(),
         };
         let payload = ModelPayload { base, warm: self.warm.clone() };
-        write_model(&PayloadV6::<&ModelPayload, ()>::Table(&payload))
+        let version = match self.features.network.gelu {
+            Gelu::ErfF32 => MODEL_FORMAT_VERSION,
+            Gelu::ErfF64 => 7,
+        };
+        write_model_as(&PayloadV6::<&ModelPayload, ()>::Table(&payload), version)
     }
 
     /// Reads a model written by any released format version.
@@ -402,8 +413,9 @@ impl Model {
         let corrupt = |reason: String| Error::CorruptModel { reason };
         let (version, body) = read_header(bytes)?;
         let (p, warm): (ModelPayloadV6, WarmScores) = match version {
-            6 | 7 if payload_tag(body) == Some(MAP_TAG) => return Err(corrupt("this is a map model, not a table model".into())),
-            7 => table_payload::<ModelPayload>(7, body).map(|p| (p.base, p.warm))?,
+            6..=8 if payload_tag(body) == Some(MAP_TAG) => return Err(corrupt("this is a map model, not a table model".into())),
+            // format 8 = format 7's payload; the version says the network's GELU is the f32 one
+            7 | 8 => table_payload::<ModelPayload>(version, body).map(|p| (p.base, p.warm))?,
             6 => (table_payload::<ModelPayloadV6>(6, body)?, WarmScores::default()),
             v => (Self::payload_before_6(v, body)?, WarmScores::default()),
         };
@@ -415,8 +427,12 @@ impl Model {
         if p.config.validate().is_err() {
             return Err(corrupt("stored training options are out of range".into()));
         }
-        let network = Network::from_parts(p.net_config, p.fourier, p.ema_params)
+        let mut network = Network::from_parts(p.net_config, p.fourier, p.ema_params)
             .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
+        if version < 8 {
+            // trained with the f64 erf: scoring with it keeps its scores bit for bit
+            network.gelu = Gelu::ErfF64;
+        }
         if encoder.numeric.iter().any(|c| {
             !(c.mean.is_finite() && c.std.is_finite() && c.std > 0.0 && c.quantiles.iter().all(|q| q.is_finite()))
         }) {

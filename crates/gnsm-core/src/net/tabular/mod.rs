@@ -28,6 +28,20 @@ pub struct Network {
     pub fourier: Vec<f32>,
     pub params: Vec<f32>,
     pub layout: Layout,
+    /// The GELU it was trained with, which it must also score with: the f64 erf one for networks
+    /// of model formats up to 7, the vectorisable f32 one from format 8 on (not stored: the
+    /// reader sets it from the format version).
+    pub gelu: Gelu,
+}
+
+/// Which erf a network's GELU uses (both are `x * Phi(x)`; they differ by under 4e-7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Gelu {
+    /// f64 erf with a library exp (model formats 1-7): about a third of a forward pass.
+    ErfF64,
+    /// f32 erf with a polynomial exp, which vectorises (format 8 on; new networks).
+    #[default]
+    ErfF32,
 }
 
 /// Per-level quantities shared by all rows of a call: the level embedding and each block's FiLM.
@@ -116,7 +130,7 @@ impl Network {
             t.slice_mut(&mut params).fill(1.0);
         }
         let fourier = (0..N_FREQ).map(|_| StandardNormal.sample(rng)).collect();
-        Network { config, fourier, params, layout }
+        Network { config, fourier, params, layout, gelu: Gelu::default() }
     }
 
     /// Rebuilds a network from stored parts, checking that the sizes agree.
@@ -127,7 +141,7 @@ impl Network {
             return None;
         }
         let layout = Layout::new(&config);
-        (layout.total == params.len() && fourier.len() == N_FREQ).then_some(Network { config, fourier, params, layout })
+        (layout.total == params.len() && fourier.len() == N_FREQ).then_some(Network { config, fourier, params, layout, gelu: Gelu::default() })
     }
 
     /// Number of trainable scalars.
@@ -174,7 +188,10 @@ impl Network {
         add_bias_rows(&mut tape.h, l.in_b.slice(params));
         for (bi, (bl, bt)) in l.blocks.iter().zip(tape.blocks.iter_mut()).enumerate() {
             layernorm_forward(&tape.h, bl.ln_gain.slice(params), bl.ln_bias.slice(params), &mut bt.xhat, &mut bt.a, &mut bt.rstd);
-            gelu_forward(&bt.a, &mut bt.u);
+            match self.gelu {
+                Gelu::ErfF32 => gelu_f32_forward(&bt.a, &mut bt.u),
+                Gelu::ErfF64 => gelu_forward(&bt.a, &mut bt.u),
+            }
             gemm(1.0, &view(n, w, &bt.u), &bl.w1.view(params), 0.0, &mut view_mut(n, w, &mut bt.v));
             add_bias_rows(&mut bt.v, bl.b1.slice(params));
             let film = &ctx.film[bi];
@@ -252,7 +269,10 @@ impl Network {
             gemm(1.0, &view(n, w, &bt.u).t(), &view(n, w, dv), 1.0, &mut bl.w1.view_mut(grads));
             add_col_sums(dv, bl.b1.slice_mut(grads));
             gemm(1.0, &view(n, w, dv), &bl.w1.view(params).t(), 0.0, &mut view_mut(n, w, &mut du));
-            gelu_backward(&bt.a, &mut du);
+            match self.gelu {
+                Gelu::ErfF32 => gelu_f32_backward(&bt.a, &mut du),
+                Gelu::ErfF64 => gelu_backward(&bt.a, &mut du),
+            }
             let (gain_grad, bias_grad) = two_slices(grads, bl.ln_gain, bl.ln_bias);
             layernorm_backward(&du, &bt.xhat, &bt.rstd, bl.ln_gain.slice(params), gain_grad, bias_grad, &mut dh);
         }
