@@ -7,6 +7,8 @@
 //! at 1 and 2 threads (plus the SGEMM peak it is compared with): no per-shape GEMM lines, no
 //! 128x2 shape, no scoring. bench/python/torch_step.py uses it to time gnsm next to PyTorch.
 //! `--score-only` skips the training steps (the scoring model is still trained, for 30 steps).
+//! `--gelu-ab` also scores the same rows with the network's GELU switched to the f64 erf of
+//! formats 1-7, interleaved with the f32 one, three rounds at 1 thread (ADR 014).
 //!
 //! With `--features bench-gemm` it also times the `gemm` crate on the network's shapes next to
 //! matrixmultiply (ndarray's backend), which is how the GEMM backend was chosen.
@@ -187,6 +189,25 @@ fn main() {
             scores.len() as f64 / secs,
             per_row / 1e6
         ));
+    }
+    // --gelu-ab: the same network scored with either GELU, interleaved (ADR 014), 1 thread
+    if std::env::args().any(|a| a == "--gelu-ab") {
+        let p = build_pool(1).expect("pool");
+        let mut old = model.clone();
+        old.features.network.gelu = gnsm_core::net::tabular::Gelu::ErfF64;
+        for round in 1..=3 {
+            for (label, m) in [("f32 erf (format 8)", &model), ("f64 erf (formats 1-7)", &old)] {
+                let t = Instant::now();
+                let scores = m.score_table(&sample, Some(&p)).expect("score");
+                let secs = t.elapsed().as_secs_f64();
+                let gflops = per_row * scores.len() as f64 / secs / 1e9;
+                println!("gelu A/B round {round}, {label}, 1 thread: {:.0} rows/s, {gflops:.1} GFLOP/s = {:.0}% of peak", scores.len() as f64 / secs, 100.0 * gflops / peak1);
+                rows_json.push(format!(
+                    "{{\"kind\":\"gelu_ab\",\"gelu\":\"{label}\",\"round\":{round},\"threads\":1,\"rows_per_s\":{:.1},\"gflops\":{gflops:.2},\"peak_gflops\":{peak1:.2}}}",
+                    scores.len() as f64 / secs
+                ));
+            }
+        }
     }
     write_json(json_path.as_deref(), cores, peak1, peak2, &rows_json);
 }
