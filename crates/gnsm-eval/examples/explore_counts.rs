@@ -7,7 +7,7 @@
 use gnsm_core::encoding::CodedTable;
 use gnsm_core::frequency::IndepNll;
 use gnsm_eval::dataset::{coded_split, find_dataset, read_labeled_csv, CodedSplit};
-use gnsm_eval::metrics::{auroc, average_precision, mean_std};
+use gnsm_eval::metrics::{auroc, average_precision, mean_std, precision_at_k};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -65,14 +65,6 @@ impl Counts {
     fn cond(&self, j: usize, a: u32, k: usize, b: u32, beta: f64) -> f64 {
         (self.c2(j, a, k, b) + beta * self.p1(j, a)) / (self.c1(k, b) + beta)
     }
-}
-
-/// Share of the k = #positives top-scored rows that are positive (ties broken by row order).
-fn precision_at_k(s: &[f64], labels: &[bool]) -> f64 {
-    let k = labels.iter().filter(|&&l| l).count();
-    let mut idx: Vec<usize> = (0..s.len()).collect();
-    idx.sort_by(|a, b| s[*b].total_cmp(&s[*a]));
-    idx[..k].iter().filter(|&&i| labels[i]).count() as f64 / k.max(1) as f64
 }
 
 fn main() {

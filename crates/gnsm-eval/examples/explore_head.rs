@@ -6,15 +6,11 @@
 
 use gnsm_core::frequency::{IndepNll, PairwiseNll};
 use gnsm_core::head::DensityHead;
-use gnsm_core::model::Model;
-use gnsm_eval::dataset::{coded_split, find_dataset, read_labeled_csv, CodedSplit};
-use gnsm_eval::metrics::{auroc, average_precision, mean_std};
+use gnsm_eval::dataset::CodedSplit;
+use gnsm_eval::cache::{load_run, CachedRun};
+use gnsm_eval::metrics::{auroc, average_precision, mean_std, precision_at_k};
 use ndarray::ArrayView2;
 use std::path::{Path, PathBuf};
-
-fn read_f64(path: &Path) -> Vec<f64> {
-    std::fs::read(path).unwrap().chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()
-}
 
 fn z_with(train: &[f64], v: &[f64]) -> Vec<f64> {
     let (m, s) = mean_std(train);
@@ -46,13 +42,6 @@ fn add(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| x + y).collect()
 }
 
-fn precision_at_k(s: &[f64], labels: &[bool]) -> f64 {
-    let k = labels.iter().filter(|&&l| l).count();
-    let mut idx: Vec<usize> = (0..s.len()).collect();
-    idx.sort_by(|a, b| s[*b].total_cmp(&s[*a]));
-    idx[..k].iter().filter(|&&i| labels[i]).count() as f64 / k.max(1) as f64
-}
-
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut cache = PathBuf::from("/tmp/gnsm-cache");
@@ -76,16 +65,10 @@ fn main() {
         println!("== {proto} (AUROC / {})", if proto == "unsup" { "AP / P@k" } else { "AP" });
         println!("{:<9}{}", "dataset", names.iter().map(|n| format!("{n:>18}")).collect::<String>());
         for name in &datasets {
-            let stem = cache.join(format!("{name}.{proto}.42"));
-            if !stem.with_extension("fte").exists() {
+            let Some(CachedRun { split, model, head_rows: hrows, head_features: ftr, test_features: fte }) = load_run(&cache, Path::new(&data_dir), name, proto) else {
                 continue;
-            }
-            let table = read_labeled_csv(&find_dataset(Path::new(&data_dir), name).unwrap()).unwrap();
-            let CodedSplit { encoder: enc, fit, test, labels, .. } = coded_split(&table, proto, 42).unwrap();
-            let model = Model::from_bytes(&std::fs::read(stem.with_extension("model")).unwrap()).unwrap();
-            let hrows: Vec<usize> = read_f64(&stem.with_extension("hrows")).iter().map(|&x| x as usize).collect();
-            let ftr = read_f64(&stem.with_extension("ftr"));
-            let fte = read_f64(&stem.with_extension("fte"));
+            };
+            let CodedSplit { encoder: enc, fit, test, labels, .. } = split;
             let nf = model.features.n_features();
             let cards = enc.block_sizes();
             let indep = IndepNll::fit(&fit, &cards);

@@ -7,17 +7,12 @@
 //! cargo run --release -p gnsm-eval --example explore_scale -- --cache /tmp/gnsm-cache
 
 use gnsm_core::head::DensityHead;
-use gnsm_core::model::Model;
-use gnsm_eval::dataset::{coded_split, find_dataset, read_labeled_csv, CodedSplit};
+use gnsm_eval::dataset::CodedSplit;
 use gnsm_core::train::build_pool;
-use gnsm_eval::metrics::{auroc, average_precision, mean_std, spearman};
+use gnsm_eval::cache::{load_run, CachedRun};
+use gnsm_eval::metrics::{auroc, average_precision, mean_std, spearman, precision_at_k};
 use ndarray::ArrayView2;
 use std::path::{Path, PathBuf};
-
-/// Reads little-endian f64 values.
-fn read_f64(path: &Path) -> Vec<f64> {
-    std::fs::read(path).unwrap().chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()
-}
 
 /// Linear-interpolated quantile of unsorted values.
 fn quantile(v: &[f64], p: f64) -> f64 {
@@ -57,14 +52,6 @@ fn summed(rule: &str, train: &[&Vec<f64>], test: &[&Vec<f64>]) -> Vec<f64> {
     (0..test[0].len()).map(|r| test.iter().zip(&cs).map(|(t, (c, s))| (t[r] - c) / s).sum()).collect()
 }
 
-/// Share of the k highest-scored rows that are anomalies (k = number of anomalies).
-fn precision_at_k(s: &[f64], labels: &[bool]) -> f64 {
-    let k = labels.iter().filter(|&&l| l).count();
-    let mut idx: Vec<usize> = (0..s.len()).collect();
-    idx.sort_by(|a, b| s[*b].total_cmp(&s[*a]));
-    idx[..k].iter().filter(|&&i| labels[i]).count() as f64 / k.max(1) as f64
-}
-
 /// Entry point: see the module doc.
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -91,15 +78,10 @@ fn main() {
         println!("== {proto} (AUROC / AP{})", if proto == "unsup" { " / P@k" } else { "" });
         println!("{:<9}{}", "dataset", names.iter().map(|n| format!("{n:>18}")).collect::<String>());
         for name in &datasets {
-            let stem = cache.join(format!("{name}.{proto}.42"));
-            if !stem.with_extension("fte").exists() {
+            let Some(CachedRun { split, model, head_rows: hrows, head_features: ftr, test_features: fte }) = load_run(&cache, Path::new(&data_dir), name, proto) else {
                 continue;
-            }
-            let table = read_labeled_csv(&find_dataset(Path::new(&data_dir), name).unwrap()).unwrap();
-            let CodedSplit { labels, fit, test, .. } = coded_split(&table, proto, 42).unwrap();
-            let model = Model::from_bytes(&std::fs::read(stem.with_extension("model")).unwrap()).unwrap();
-            let ftr = read_f64(&stem.with_extension("ftr"));
-            let fte = read_f64(&stem.with_extension("fte"));
+            };
+            let CodedSplit { labels, fit, test, .. } = split;
             let nf = model.features.n_features();
             let hd = model.features.n_head_features();
             let head_of = |f: &[f64]| -> Vec<f64> { f.chunks_exact(nf).flat_map(|r| r[..hd].to_vec()).collect() };
@@ -136,7 +118,6 @@ fn main() {
             let (gd_tr, gd_te) = if hd == 41 { sub_head(&dsm_cols) } else { (g_tr.clone(), g_te.clone()) };
             // reliability of the head term: its rank agreement over the head rows when the
             // denoising-loss features are measured again under an independent noise draw
-            let hrows: Vec<usize> = read_f64(&stem.with_extension("hrows")).iter().map(|&x| x as usize).collect();
             let rows: Vec<&[u32]> = hrows.iter().map(|&r| fit.row(r)).collect();
             let second = model.features.clone().with_noise_seed(0x5EC0_4D00 ^ 42);
             let fb = second.features(&rows, Some(&pool));

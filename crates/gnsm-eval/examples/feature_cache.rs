@@ -8,17 +8,12 @@
 
 use gnsm_core::model::Model;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};
+use gnsm_eval::cache::write_f64;
 use gnsm_eval::dataset::{coded_split, find_dataset, read_labeled_csv, CodedSplit};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
-
-/// Writes f64 values little-endian.
-fn write_f64(path: &Path, v: &[f64]) {
-    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-    std::fs::write(path, bytes).unwrap();
-}
 
 /// Entry point: see the module doc.
 fn main() {
@@ -73,9 +68,9 @@ fn main() {
                 let fte = model.features(&test_rows, Some(&pool));
                 std::fs::write(stem.with_extension("model"), model.to_bytes()).unwrap();
                 let head_idx: Vec<f64> = rows.iter().map(|&r| r as f64).collect();
-                write_f64(&stem.with_extension("hrows"), &head_idx);
-                write_f64(&stem.with_extension("ftr"), &ftr);
-                write_f64(&stem.with_extension("fte"), &fte);
+                write_f64(&stem.with_extension("hrows"), &head_idx).unwrap();
+                write_f64(&stem.with_extension("ftr"), &ftr).unwrap();
+                write_f64(&stem.with_extension("fte"), &fte).unwrap();
                 eprintln!("{name} {proto} {seed}: {:.1} s", t0.elapsed().as_secs_f64());
             }
         }

@@ -1,6 +1,6 @@
 //! Evaluation metrics for anomaly scores: AUROC, average precision (both with the anomaly as the
-//! positive class and higher score = more anomalous), mean/std over runs, and Spearman's rank
-//! correlation.
+//! positive class and higher score = more anomalous), precision at k, mean/std over runs, and
+//! Spearman's rank correlation.
 
 /// Indices of `scores` ordered by descending score (ties keep index order), NaN treated as lowest.
 fn order_desc(scores: &[f64]) -> Vec<usize> {
@@ -9,6 +9,13 @@ fn order_desc(scores: &[f64]) -> Vec<usize> {
     let key = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
     idx.sort_by(|&a, &b| key(scores[b]).total_cmp(&key(scores[a])));
     idx
+}
+
+/// Share of the k highest-scored rows that are anomalies, k = the number of anomalies (ties keep
+/// row order, NaN counts as lowest).
+pub fn precision_at_k(scores: &[f64], labels: &[bool]) -> f64 {
+    let k = labels.iter().filter(|&&l| l).count();
+    order_desc(scores).iter().take(k).filter(|&&i| labels[i]).count() as f64 / k.max(1) as f64
 }
 
 /// Area under the ROC curve via Mann-Whitney U with average ranks for ties; NaN when the lengths
