@@ -168,43 +168,38 @@ fn main() {
     let distinct: Vec<usize> = (0..table.n_rows).filter(|&i| seen.insert(table.row(i).to_vec())).take(5000).collect();
     let sample = table.select(&distinct);
     let per_row = model.features.forwards_per_row() as f64 * model.features.network.config.forward_flops_per_row();
-    for threads in [1usize, 2] {
+    // rows scored, rows/s and GFLOP/s of one timed pass of `m` over the sample on `threads`
+    let time_scoring = |m: &Model, threads: usize| {
         let p = build_pool(threads).expect("pool");
         let t = Instant::now();
-        let scores = model.score_table(&sample, Some(&p)).expect("score");
+        let n = m.score_table(&sample, Some(&p)).expect("score").len();
         let secs = t.elapsed().as_secs_f64();
-        let gflops = per_row * scores.len() as f64 / secs / 1e9;
+        (n, n as f64 / secs, per_row * n as f64 / secs / 1e9)
+    };
+    for threads in [1usize, 2] {
+        let (n, rate, gflops) = time_scoring(&model, threads);
         let peak = if threads == 1 { peak1 } else { peak2 };
         println!(
-            "score W=256 B=4, {} distinct rows, {} forward passes/row, {threads} thread(s): {:.0} rows/s, {:.1} MFLOP/row, {gflops:.1} GFLOP/s = {:.0}% of peak",
-            scores.len(),
+            "score W=256 B=4, {n} distinct rows, {} forward passes/row, {threads} thread(s): {rate:.0} rows/s, {:.1} MFLOP/row, {gflops:.1} GFLOP/s = {:.0}% of peak",
             model.features.forwards_per_row(),
-            scores.len() as f64 / secs,
             per_row / 1e6,
             100.0 * gflops / peak
         );
         rows_json.push(format!(
-            "{{\"kind\":\"score\",\"threads\":{threads},\"rows\":{},\"rows_per_s\":{:.1},\"mflop_per_row\":{:.2},\"gflops\":{gflops:.2},\"peak_gflops\":{peak:.2}}}",
-            scores.len(),
-            scores.len() as f64 / secs,
+            "{{\"kind\":\"score\",\"threads\":{threads},\"rows\":{n},\"rows_per_s\":{rate:.1},\"mflop_per_row\":{:.2},\"gflops\":{gflops:.2},\"peak_gflops\":{peak:.2}}}",
             per_row / 1e6
         ));
     }
     // --gelu-ab: the same network scored with either GELU, interleaved (ADR 014), 1 thread
     if std::env::args().any(|a| a == "--gelu-ab") {
-        let p = build_pool(1).expect("pool");
         let mut old = model.clone();
         old.features.network.gelu = gnsm_core::net::tabular::Gelu::ErfF64;
         for round in 1..=3 {
             for (label, m) in [("f32 erf (format 8)", &model), ("f64 erf (formats 1-7)", &old)] {
-                let t = Instant::now();
-                let scores = m.score_table(&sample, Some(&p)).expect("score");
-                let secs = t.elapsed().as_secs_f64();
-                let gflops = per_row * scores.len() as f64 / secs / 1e9;
-                println!("gelu A/B round {round}, {label}, 1 thread: {:.0} rows/s, {gflops:.1} GFLOP/s = {:.0}% of peak", scores.len() as f64 / secs, 100.0 * gflops / peak1);
+                let (_, rate, gflops) = time_scoring(m, 1);
+                println!("gelu A/B round {round}, {label}, 1 thread: {rate:.0} rows/s, {gflops:.1} GFLOP/s = {:.0}% of peak", 100.0 * gflops / peak1);
                 rows_json.push(format!(
-                    "{{\"kind\":\"gelu_ab\",\"gelu\":\"{label}\",\"round\":{round},\"threads\":1,\"rows_per_s\":{:.1},\"gflops\":{gflops:.2},\"peak_gflops\":{peak1:.2}}}",
-                    scores.len() as f64 / secs
+                    "{{\"kind\":\"gelu_ab\",\"gelu\":\"{label}\",\"round\":{round},\"threads\":1,\"rows_per_s\":{rate:.1},\"gflops\":{gflops:.2},\"peak_gflops\":{peak1:.2}}}"
                 ));
             }
         }

@@ -78,12 +78,17 @@ impl Default for MapConfig {
 }
 
 impl MapConfig {
+    /// Whether `s` can be a side of the working resolution: a multiple of 4 (the U-Net halves it
+    /// twice) between 8 and 512.
+    pub fn valid_side(s: usize) -> bool {
+        (8..=512).contains(&s) && s.is_multiple_of(4)
+    }
+
     /// Checks every field's range; the error names the field.
     pub fn validate(&self) -> Result<()> {
         let check = |ok: bool, name: &str, reason: &str| if ok { Ok(()) } else { Err(invalid(name, reason)) };
-        let side = |s: usize| (8..=512).contains(&s) && s.is_multiple_of(4);
-        check(side(self.height), "height", "must be a multiple of 4 between 8 and 512")?;
-        check(side(self.width), "width", "must be a multiple of 4 between 8 and 512")?;
+        check(Self::valid_side(self.height), "height", "must be a multiple of 4 between 8 and 512")?;
+        check(Self::valid_side(self.width), "width", "must be a multiple of 4 between 8 and 512")?;
         check(self.classes.is_none_or(|k| (2..=256).contains(&k)), "classes", "must be between 2 and 256")?;
         check((1..=256).contains(&self.base_channels), "base_channels", "must be between 1 and 256")?;
         check((1..=10_000_000).contains(&self.steps), "steps", "must be between 1 and 10000000")?;

@@ -356,6 +356,10 @@ fn table_payload<T: serde::de::DeserializeOwned>(version: u16, body: &[u8]) -> R
     }
 }
 
+/// The first format version whose networks compute GELU with the f32 erf (ADR 014); earlier
+/// ones use the f64 erf, and a model whose network does is written as the version before it.
+const F32_GELU_SINCE: u16 = 8;
+
 /// bincode's variant index of `PayloadV6::Map`.
 pub(crate) const MAP_TAG: u32 = 1;
 
@@ -403,7 +407,7 @@ impl Model {
         let payload = ModelPayload { base, warm: self.warm.clone() };
         let version = match self.features.network.gelu {
             Gelu::ErfF32 => MODEL_FORMAT_VERSION,
-            Gelu::ErfF64 => 7,
+            Gelu::ErfF64 => F32_GELU_SINCE - 1,
         };
         write_model_as(&PayloadV6::<&ModelPayload, ()>::Table(&payload), version)
     }
@@ -429,7 +433,7 @@ impl Model {
         }
         let mut network = Network::from_parts(p.net_config, p.fourier, p.ema_params)
             .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
-        if version < 8 {
+        if version < F32_GELU_SINCE {
             // trained with the f64 erf: scoring with it keeps its scores bit for bit
             network.gelu = Gelu::ErfF64;
         }

@@ -70,8 +70,7 @@ fn resolution(key: &str, v: &Value) -> Result<(usize, usize), OptionError> {
     };
     // checked here as well as by MapConfig::validate, so the error names the option the user
     // wrote ("resolution") rather than the config's fields ("height", "width")
-    let side = |s: usize| (8..=512).contains(&s) && s.is_multiple_of(4);
-    if !side(h) || !side(w) {
+    if !MapConfig::valid_side(h) || !MapConfig::valid_side(w) {
         return Err(bad(key, "a side length (or [height, width]) that is a multiple of 4 between 8 and 512", v));
     }
     Ok((h, w))

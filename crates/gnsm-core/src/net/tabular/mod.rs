@@ -44,6 +44,24 @@ pub enum Gelu {
     ErfF32,
 }
 
+impl Gelu {
+    /// `y = GELU(x)` with this erf.
+    fn forward(self, x: &[f32], y: &mut [f32]) {
+        match self {
+            Gelu::ErfF32 => gelu_f32_forward(x, y),
+            Gelu::ErfF64 => gelu_forward(x, y),
+        }
+    }
+
+    /// `d *= GELU'(x)` with this erf.
+    fn backward(self, x: &[f32], d: &mut [f32]) {
+        match self {
+            Gelu::ErfF32 => gelu_f32_backward(x, d),
+            Gelu::ErfF64 => gelu_backward(x, d),
+        }
+    }
+}
+
 /// Per-level quantities shared by all rows of a call: the level embedding and each block's FiLM.
 #[derive(Debug, Clone)]
 pub struct LevelContext {
@@ -188,10 +206,7 @@ impl Network {
         add_bias_rows(&mut tape.h, l.in_b.slice(params));
         for (bi, (bl, bt)) in l.blocks.iter().zip(tape.blocks.iter_mut()).enumerate() {
             layernorm_forward(&tape.h, bl.ln_gain.slice(params), bl.ln_bias.slice(params), &mut bt.xhat, &mut bt.a, &mut bt.rstd);
-            match self.gelu {
-                Gelu::ErfF32 => gelu_f32_forward(&bt.a, &mut bt.u),
-                Gelu::ErfF64 => gelu_forward(&bt.a, &mut bt.u),
-            }
+            self.gelu.forward(&bt.a, &mut bt.u);
             gemm(1.0, &view(n, w, &bt.u), &bl.w1.view(params), 0.0, &mut view_mut(n, w, &mut bt.v));
             add_bias_rows(&mut bt.v, bl.b1.slice(params));
             let film = &ctx.film[bi];
@@ -269,10 +284,7 @@ impl Network {
             gemm(1.0, &view(n, w, &bt.u).t(), &view(n, w, dv), 1.0, &mut bl.w1.view_mut(grads));
             add_col_sums(dv, bl.b1.slice_mut(grads));
             gemm(1.0, &view(n, w, dv), &bl.w1.view(params).t(), 0.0, &mut view_mut(n, w, &mut du));
-            match self.gelu {
-                Gelu::ErfF32 => gelu_f32_backward(&bt.a, &mut du),
-                Gelu::ErfF64 => gelu_backward(&bt.a, &mut du),
-            }
+            self.gelu.backward(&bt.a, &mut du);
             let (gain_grad, bias_grad) = two_slices(grads, bl.ln_gain, bl.ln_bias);
             layernorm_backward(&du, &bt.xhat, &bt.rstd, bl.ln_gain.slice(params), gain_grad, bias_grad, &mut dh);
         }
