@@ -28,10 +28,10 @@ CREATE OR REPLACE AGGREGATE gnsm_train_agg (
 	FINALFUNC_MODIFY = READ_WRITE
 );
 
-ALTER FUNCTION gnsm_score(anyelement) COST 10000;
-ALTER FUNCTION gnsm_score(anyelement, text) COST 10000;
-ALTER FUNCTION gnsm_score_bytes(anyelement, bytea) COST 10000;
-ALTER FUNCTION gnsm_score_percentile(anyelement, text) COST 10000;
+ALTER FUNCTION gnsm_score(anyelement) COST 1000;
+ALTER FUNCTION gnsm_score(anyelement, text) COST 1000;
+ALTER FUNCTION gnsm_score_bytes(anyelement, bytea) COST 1000;
+ALTER FUNCTION gnsm_score_percentile(anyelement, text) COST 1000;
 ALTER FUNCTION gnsm_explain(anyelement, text) COST 100000;
 
 CREATE  FUNCTION "gnsm_options"() RETURNS TABLE (

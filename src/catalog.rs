@@ -187,33 +187,87 @@ pub fn raise_unknown(name: &str, why: &str) -> ! {
     )
 }
 
-/// A stored version's bytes and column metadata.
+/// A stored version's bytes (all of them, or the first ones: see `load_front`) and column
+/// metadata.
 pub struct StoredModel {
     pub bytes: Vec<u8>,
+    /// Length of the whole stored value (`bytes` may be a prefix of it).
+    pub total_len: usize,
     pub columns: Vec<String>,
     pub column_types: Vec<String>,
 }
 
-/// Loads the version `key` names from the catalog relation it was found in (raises when it
-/// does not exist).
-pub fn load(key: &ModelKey) -> StoredModel {
+/// Bytes of a model's first read. A table model's front section (format 9: everything but the
+/// network weights) fits unless it stores thousands of warm rows of a wide table; the demo's is
+/// 40 KB of 3.4 MB.
+const FIRST_READ_BYTES: usize = 256 * 1024;
+
+/// Loads the version `key` names from the catalog relation it was found in, reading only the
+/// front section when its format has one (ADR 015): a `substring` of an uncompressed TOAST
+/// value fetches only the chunks it covers. Older formats are read whole. Raises when the
+/// version does not exist.
+pub fn load_front(key: &ModelKey) -> StoredModel {
+    let mut stored = load_prefix(key, Some(FIRST_READ_BYTES));
+    if stored.bytes.len() < stored.total_len {
+        match gnsm_core::model::front_length(&stored.bytes) {
+            Some(end) if end <= stored.bytes.len() => {}
+            Some(end) if end < stored.total_len => stored.bytes = load_range(key, 0, end),
+            // an older format, or bytes the decoder will call damaged: read all of them
+            _ => stored = load_prefix(key, None),
+        }
+    }
+    stored
+}
+
+/// All the bytes of the stored model `key` names.
+pub fn load_all(key: &ModelKey) -> StoredModel {
+    load_prefix(key, None)
+}
+
+/// `len` bytes of the stored model `key` names, from byte `offset` (0-based).
+pub fn load_range(key: &ModelKey, offset: usize, len: usize) -> Vec<u8> {
+    let sql = format!("SELECT substring(model from $3 for $4) FROM {} WHERE name = $1 AND version = $2", key.relation);
+    let (from, count) = (sql_int(offset + 1), sql_int(len));
+    let bytes: Option<Vec<u8>> = first_value(&sql, &[key.name.as_str().into(), key.version.into(), from.into(), count.into()], "loading the model");
+    let bytes = bytes.unwrap_or_else(|| raise_unknown(&key.name, &format!("has no version {}", key.version)));
+    if bytes.len() != len {
+        raise(
+            PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+            format!("gnsm model \"{}\" version {}: the stored model changed while it was being read", key.name, key.version),
+            None,
+            Some("run the statement again"),
+        );
+    }
+    bytes
+}
+
+/// A byte position or count as SQL's `int` (a `bytea` is under 1 GB).
+fn sql_int(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The stored model's first `limit` bytes (all of them with None), its length and its columns.
+fn load_prefix(key: &ModelKey, limit: Option<usize>) -> StoredModel {
     let (name, version) = (key.name.as_str(), key.version);
-    let sql = format!("SELECT model, columns, column_types FROM {} WHERE name = $1 AND version = $2", key.relation);
+    let bytes_expr = if limit.is_some() { "substring(model from 1 for $3)" } else { "model" };
+    let sql = format!(
+        "SELECT {bytes_expr}, octet_length(model)::bigint, columns, column_types FROM {} WHERE name = $1 AND version = $2",
+        key.relation
+    );
+    let mut args: Vec<DatumWithOid> = vec![name.into(), version.into()];
+    if let Some(n) = limit {
+        args.push(sql_int(n).into());
+    }
     let row = Spi::connect(|c| {
-        let t = c
-            .select(
-                &sql,
-                None,
-                &[name.into(), version.into()],
-            )?
-            .first();
+        let t = c.select(&sql, None, &args)?.first();
         if t.is_empty() {
             return Ok(None);
         }
         Ok::<_, pgrx::spi::Error>(Some(StoredModel {
             bytes: t.get::<Vec<u8>>(1)?.unwrap_or_default(),
-            columns: t.get::<Vec<String>>(2)?.unwrap_or_default(),
-            column_types: t.get::<Vec<String>>(3)?.unwrap_or_default(),
+            total_len: t.get::<i64>(2)?.unwrap_or_default().max(0) as usize,
+            columns: t.get::<Vec<String>>(3)?.unwrap_or_default(),
+            column_types: t.get::<Vec<String>>(4)?.unwrap_or_default(),
         }))
     })
     .unwrap_or_else(|e| spi_fail("loading the model", e));

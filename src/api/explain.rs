@@ -45,7 +45,7 @@ fn gnsm_explain(
     let mcxt = unsafe { pg_sys::CurrentMemoryContext };
     let codes = scorer.codes(&row, mcxt);
     let texts = scorer.texts(&row);
-    let (_, cols) = scorer.model.table().explain(&codes).or_raise(&format!("gnsm model \"{}\"", scorer.model.name));
+    let (_, cols) = scorer.model.table_model().complete_model().explain(&codes).or_raise(&format!("gnsm model \"{}\"", scorer.model.name));
     let out: Vec<_> = cols
         .into_iter()
         .zip(texts)

@@ -18,13 +18,13 @@ use pgrx::prelude::*;
 use pgrx::{AnyElement, PgSqlErrorCode};
 
 /// Anomaly score of a row under the active model trained on the row's table; higher = more anomalous.
-#[pg_extern(stable, parallel_safe, strict, cost = 10000, name = "gnsm_score")]
+#[pg_extern(stable, parallel_safe, strict, cost = 1000, name = "gnsm_score")]
 fn gnsm_score(row: AnyElement, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
     with_scorer(fcinfo, ModelRef::OfRowTable, &row, |s, mcxt| s.score(&row, mcxt))
 }
 
 /// Anomaly score of a row under the active version of the named model.
-#[pg_extern(stable, parallel_safe, strict, cost = 10000, name = "gnsm_score")]
+#[pg_extern(stable, parallel_safe, strict, cost = 1000, name = "gnsm_score")]
 fn gnsm_score_named(row: AnyElement, model: &str, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
     with_scorer(fcinfo, ModelRef::Named(model), &row, |s, mcxt| s.score(&row, mcxt))
 }
@@ -32,14 +32,14 @@ fn gnsm_score_named(row: AnyElement, model: &str, fcinfo: pg_sys::FunctionCallIn
 /// Anomaly score of a row under a model given as bytes (made by `gnsm_train_agg`); the bytes may
 /// change from row to row (one model per group), and the call site follows them. The bytes are
 /// read whole only when the call site meets a model it has not loaded (`RawBytea`).
-#[pg_extern(stable, parallel_safe, strict, cost = 10000)]
+#[pg_extern(stable, parallel_safe, strict, cost = 1000)]
 fn gnsm_score_bytes(row: AnyElement, model: RawBytea, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
     with_scorer(fcinfo, ModelRef::Bytes(&model), &row, |s, mcxt| s.score(&row, mcxt))
 }
 
 /// Percentile (0-100) of a row's score among the training rows' scores: 99 means only 1% of
 /// training rows looked more anomalous.
-#[pg_extern(stable, parallel_safe, cost = 10000)]
+#[pg_extern(stable, parallel_safe, cost = 1000)]
 fn gnsm_score_percentile(row: Option<AnyElement>, model: default!(Option<&str>, "NULL"), fcinfo: pg_sys::FunctionCallInfo) -> Option<f64> {
     let row = row?;
     let which = match model {

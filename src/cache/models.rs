@@ -3,6 +3,7 @@
 //! version, so a retrained, restored or hand-edited model is never served from stale bytes.
 
 use super::memo::ScoreMemo;
+use super::table_model::TableModel;
 use crate::bytes_arg::RawBytea;
 use crate::catalog::{self, ModelKey};
 use crate::errors::{raise, OrRaise};
@@ -22,7 +23,7 @@ pub const MAX_CACHED_MODELS: usize = 16;
 /// The two model families one catalog holds: a table (row) model or a map model. Which one a
 /// stored version is comes from its bytes (`is_map_bytes`), so the catalog needs no kind column.
 pub enum Family {
-    Table(Model),
+    Table(TableModel),
     Map(Box<MapModel>),
 }
 
@@ -39,9 +40,15 @@ pub struct CachedModel {
 }
 
 impl CachedModel {
+    /// The table model for what needs no network weights (row encoding, percentiles); raises
+    /// 0A000 for a map model (see `table_model`).
+    pub fn table(&self) -> &Model {
+        self.table_model().front()
+    }
+
     /// The table model; raises 0A000 for a map model (whose rows are scored by `maps::score`;
     /// callers that serve both families check `map()` first).
-    pub fn table(&self) -> &Model {
+    pub fn table_model(&self) -> &TableModel {
         match &self.family {
             Family::Table(m) => m,
             Family::Map(_) => raise(
@@ -64,7 +71,7 @@ impl CachedModel {
     /// Percentile (0-100) of a score among the training rows' (or maps') scores.
     pub fn percentile(&self, score: f64) -> f64 {
         match &self.family {
-            Family::Table(m) => m.percentile(score),
+            Family::Table(m) => m.front().percentile(score),
             Family::Map(m) => m.percentile(score),
         }
     }
@@ -72,7 +79,7 @@ impl CachedModel {
     /// The score above which a share `contamination` of the training rows (or maps) lies.
     pub fn threshold(&self, contamination: f64) -> gnsm_core::Result<f64> {
         match &self.family {
-            Family::Table(m) => m.threshold(contamination),
+            Family::Table(m) => m.front().threshold(contamination),
             Family::Map(m) => m.threshold(contamination),
         }
     }
@@ -80,7 +87,7 @@ impl CachedModel {
     /// Score of a coded row, through the memo.
     pub fn score(&self, codes: &[u32]) -> f64 {
         // the error context is formatted only on failure (the fast scorer takes microseconds)
-        self.memo.get_or_compute(codes, |c| match self.table().score_codes(c) {
+        self.memo.get_or_compute(codes, |c| match self.table_model().scorer().score_codes(c) {
             Ok(s) => s,
             Err(e) => Err::<f64, _>(e).or_raise(&format!("gnsm model \"{}\"", self.name)),
         })
@@ -140,16 +147,21 @@ fn get_or_load(key: &ModelKey, load: impl FnOnce() -> CachedModel) -> Rc<CachedM
 pub fn get(key: &ModelKey) -> Rc<CachedModel> {
     get_or_load(key, || {
         let (name, version) = (key.name.as_str(), key.version);
-        let stored = catalog::load(key);
+        let mut stored = catalog::load_front(key);
         let context = format!("gnsm model \"{name}\" version {version}");
         let (family, n_columns) = if is_map_bytes(&stored.bytes) {
+            if stored.bytes.len() < stored.total_len {
+                // a map model's network is in its front section; a longer value is damaged, and
+                // reading all of it lets the decoder say so
+                stored = catalog::load_all(key);
+            }
             let m = MapModel::from_bytes(&stored.bytes).or_raise(&context);
             // the label map, then the image when the model was trained with one
             let n = 1 + usize::from(m.uses_image());
             (Family::Map(Box::new(m)), n)
         } else {
-            let m = Model::from_bytes(&stored.bytes).or_raise(&context);
-            let n = m.n_columns();
+            let m = TableModel::read(Model::from_front(&stored.bytes).or_raise(&context), key);
+            let n = m.front().n_columns();
             (Family::Table(m), n)
         };
         if stored.columns.len() != n_columns {
@@ -168,7 +180,7 @@ pub fn get(key: &ModelKey) -> Rc<CachedModel> {
 /// A new memo: a table model's warm scores, nothing for a map model (maps are not memoised).
 fn warm_memo(family: &Family) -> ScoreMemo {
     match family {
-        Family::Table(m) => ScoreMemo::warm(m.warm.iter()),
+        Family::Table(m) => ScoreMemo::warm(m.front().warm.iter()),
         Family::Map(_) => ScoreMemo::default(),
     }
 }
@@ -200,7 +212,7 @@ fn load_bytes(key: &ModelKey, bytes: &[u8]) -> CachedModel {
     let model = Model::from_bytes(bytes).or_raise("gnsm model bytes");
     let columns = model.column_names();
     let column_types = vec![String::new(); columns.len()];
-    let family = Family::Table(model);
+    let family = Family::Table(TableModel::complete(model));
     let memo = warm_memo(&family);
     CachedModel { name: key.name.clone(), family, columns, column_types, memo }
 }

@@ -33,4 +33,4 @@ pub use error::{Error, Result};
 pub const CORE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Version of the binary model format this build writes (it reads every earlier one too).
-pub const MODEL_FORMAT_VERSION: u16 = 8;
+pub const MODEL_FORMAT_VERSION: u16 = 9;

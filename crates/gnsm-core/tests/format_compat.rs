@@ -1,6 +1,7 @@
 //! Golden tests: a model written by the 0.1.0 release (format 2, tests/fixtures/model-0.1.0.copy,
-//! a COPY of its catalog row) and one written by 0.2.0 (format 3, tests/fixtures/model-format3.bin)
-//! still load and score exactly as their release scored them.
+//! a COPY of its catalog row), one written by 0.2.0 (format 3, tests/fixtures/model-format3.bin)
+//! and one written in format 8 (the last one-section format, tests/fixtures/model-format8.bin)
+//! still load and score exactly as they were scored when written.
 
 use gnsm_core::model::Model;
 
@@ -78,4 +79,34 @@ fn test_the_format_version_carries_the_networks_gelu() {
     let (a, b) = (old.score_codes(&codes).unwrap(), read.score_codes(&codes).unwrap());
     assert_eq!(b, new.score_codes(&codes).unwrap());
     assert!(a != b && (a - b).abs() <= 1e-3 * a.abs().max(1.0), "f64 erf {a} vs f32 erf {b}");
+}
+
+#[test]
+fn test_format_8_model_scores_as_it_did() {
+    // written by the core of commit f64a8f1 (format 8, f32 GELU): W16 B1, 60 steps, seed 8, on 300
+    // rows of a/b/c (c NULL in every 50th row); scores printed by that core
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/model-format8.bin");
+    let bytes = std::fs::read(path).expect("fixture");
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 8, "the fixture is a format 8 model");
+    let model = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(model.features.network.gelu, gnsm_core::net::tabular::Gelu::ErfF32);
+    let cases = [
+        ([Some("a0"), Some("b1"), Some("c1")], 0.17457388223217685),
+        ([Some("a2"), Some("b0"), Some("c0")], 48468.11815608632),
+        ([Some("a1"), Some("b3"), None], 237417.26575506764),
+        ([Some("a2"), Some("zz"), Some("c0")], 149991.5378035772),
+    ];
+    for (row, expected) in cases {
+        let codes = model.features.encoder.encode_row(&row).unwrap();
+        let got = model.score_codes(&codes).unwrap();
+        assert!((got - expected).abs() <= 1e-9 * expected.abs(), "{row:?}: {got} vs {expected}");
+    }
+    // written again, it is a format 9 model (front section + network section) with the same scores
+    let again_bytes = model.to_bytes();
+    assert_eq!(u16::from_le_bytes([again_bytes[4], again_bytes[5]]), 9);
+    let again = Model::from_bytes(&again_bytes).unwrap();
+    for (row, _) in cases {
+        let codes = model.features.encoder.encode_row(&row).unwrap();
+        assert_eq!(again.score_codes(&codes).unwrap().to_bits(), model.score_codes(&codes).unwrap().to_bits());
+    }
 }

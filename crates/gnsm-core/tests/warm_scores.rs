@@ -1,4 +1,4 @@
-//! Warm scores (format 7): the repeated training rows' scores stored with a model equal the
+//! Warm scores (format 7): the training rows' scores stored with a model equal the
 //! scores the model computes for those rows, bit for bit, and survive the byte format.
 
 use gnsm_core::model::Model;
@@ -22,8 +22,16 @@ fn stored_scores_equal_computed_scores_and_round_trip() {
     let config = TrainConfig { width: 16, depth: 1, steps: 40, batch_size: 64, threads: 2, seed: 3, ..TrainConfig::default() };
     let pool = build_pool(2).unwrap();
     let model = Hooks::silent(|h| Model::fit(&names, &rows(), &config, 1000, &pool, h)).unwrap();
-    assert!(!model.warm.is_empty(), "the repeated rows are stored");
-    assert!(model.warm.len() <= 12, "rows seen once are not stored: {}", model.warm.len());
+    // every distinct coded training row, most frequent first (rows seen once last)
+    let coded: Vec<Vec<u32>> = rows()
+        .iter()
+        .map(|r| model.features.encoder.encode_row(&r.iter().map(|v| v.as_deref()).collect::<Vec<_>>()).unwrap())
+        .collect();
+    let distinct: std::collections::HashSet<&Vec<u32>> = coded.iter().collect();
+    assert_eq!(model.warm.len(), distinct.len(), "every distinct training row is stored");
+    let counts: Vec<usize> = model.warm.iter().map(|(c, _)| coded.iter().filter(|r| r.as_slice() == c).count()).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "most frequent first: {counts:?}");
+    assert!(counts.contains(&1), "rows seen once are stored: {counts:?}");
     for (codes, stored) in model.warm.iter() {
         let computed = model.score_codes(codes).unwrap();
         assert_eq!(stored.to_bits(), computed.to_bits(), "stored {stored} vs computed {computed}");

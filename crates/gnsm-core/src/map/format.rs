@@ -9,7 +9,7 @@ use super::norm_scale::NormScale;
 use super::prior::PixelPrior;
 use super::topology::PieceCounts;
 use crate::error::{Error, Result};
-use crate::model::format::{bincode_options, payload_tag, read_header, write_model, PayloadV6, MAP_TAG};
+use crate::model::format::{bincode_options, front_length, payload_tag, read_header, write_model, PayloadV6, MAP_TAG};
 use crate::model::Evidence;
 use crate::net::conv::{ConvConfig, ConvNet};
 use crate::train::TrainReport;
@@ -67,6 +67,10 @@ impl MapModel {
         }
         if payload_tag(body) != Some(MAP_TAG) {
             return Err(corrupt("this is a table model, not a map model"));
+        }
+        // a map model's network is in its front section (format 9 on): nothing may follow it
+        if front_length(bytes).is_some_and(|end| end != bytes.len()) {
+            return Err(corrupt("bytes after a map model's front section"));
         }
         let p = match bincode_options(body.len()).deserialize::<PayloadV6<(), MapPayload>>(body) {
             Ok(PayloadV6::Map(p)) => p,

@@ -26,6 +26,7 @@ impl Model {
     pub fn explain(&self, codes: &[u32]) -> Result<(f64, Vec<ColumnExplanation>)> {
         let fm = &self.features;
         fm.check_codes(codes)?;
+        self.require_network()?;
         let d = fm.encoder.input_dim();
         let pass = fm.feature_pass(&[codes], true);
         // the row's score and its variants' by the model's scorer, so that explain agrees with

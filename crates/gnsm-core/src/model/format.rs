@@ -1,7 +1,13 @@
 //! The versioned binary model format.
 //!
 //! Format: `b"GNSM"` magic, `u16` little-endian format version, `u64` little-endian checksum of
-//! the payload (CRC-32 from version 7, FNV-1a 64-bit before), then the payload: bincode 1.x (fixed-width integers, little-endian) of
+//! the payload (CRC-32 from version 7, FNV-1a 64-bit before), then the payload. From version 9 the
+//! payload has two sections: a `u64` length, the **front** (everything but the network weights,
+//! which the checksum covers), then the **network section** (the EMA weights as little-endian
+//! `f32`, with its own CRC-32 stored in the front), so that a reader can load the front alone
+//! (`Model::from_front`) and add the weights only when a row needs the network (ADR 015).
+//! The front of version 9 is bincode of `PayloadV6<ModelPayloadV9, MapPayload>` (a map model's
+//! network section is empty). Before version 9, the payload is bincode 1.x (fixed-width integers, little-endian) of
 //! `PayloadV6<ModelPayload, MapPayload>` (version 7: the table payload gained the warm scores),
 //! `PayloadV6` (version 6: a tag, then a table model's `ModelPayloadV6` or a map model's
 //! `map::format::MapPayload`), `ModelPayloadV6` (version 5: the pairwise model, the `pairwise` and `scorer` options, the
@@ -31,6 +37,70 @@ use serde::{Deserialize, Serialize};
 pub const MAGIC: &[u8; 4] = b"GNSM";
 /// Header length: magic + version + checksum.
 const HEADER: usize = 4 + 2 + 8;
+/// The first format version whose payload is a front section and a network section.
+const SECTIONED_SINCE: u16 = 9;
+/// Bytes of the front section's length, after the header (format 9 on).
+const FRONT_LENGTH: usize = 8;
+
+/// What format version 9 stores in the front section behind its `Table` tag: version 7's payload
+/// without the network weights, and the network section's checksum.
+#[derive(Serialize, Deserialize)]
+struct ModelPayloadV9 {
+    encoder: Encoder,
+    net_config: NetConfig,
+    fourier: Vec<f32>,
+    head: DensityHead,
+    frequency: Option<IndepNll>,
+    pairwise: Option<PairwiseNll>,
+    config: TrainConfig,
+    report: TrainReport,
+    score_quantiles: Vec<f64>,
+    blend: Option<Blend>,
+    evidence: Option<Evidence>,
+    fast: Option<FastScorer>,
+    warm: WarmScores,
+    /// CRC-32 of the network section.
+    network_crc: u32,
+}
+
+impl ModelPayloadV9 {
+    /// Version 6's payload with no weights (they are in the network section) and the warm scores.
+    fn split(self) -> (ModelPayloadV6, WarmScores, u32) {
+        let base = ModelPayloadV6 {
+            encoder: self.encoder,
+            net_config: self.net_config,
+            fourier: self.fourier,
+            ema_params: Vec::new(),
+            head: self.head,
+            frequency: self.frequency,
+            pairwise: self.pairwise,
+            config: self.config,
+            report: self.report,
+            score_quantiles: self.score_quantiles,
+            blend: self.blend,
+            evidence: self.evidence,
+            fast: self.fast,
+        };
+        (base, self.warm, self.network_crc)
+    }
+}
+
+/// Where a format-9 model's network section lies in its bytes, and its checksum: what a reader of
+/// the front section needs to fetch and check the weights later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetworkSection {
+    pub offset: usize,
+    pub len: usize,
+    pub crc: u32,
+}
+
+/// A model read from the first bytes of its serialisation: complete, or (format 9) its front
+/// section with the place of the network weights it still lacks.
+#[derive(Debug)]
+pub enum ModelRead {
+    Complete(Model),
+    Front(Model, NetworkSection),
+}
 
 /// What format version 7 stores behind its `Table` tag: version 6's payload and the warm scores.
 #[derive(Serialize, Deserialize)]
@@ -336,15 +406,41 @@ pub(crate) fn write_model<P: Serialize>(payload: &P) -> Vec<u8> {
     write_model_as(payload, MODEL_FORMAT_VERSION)
 }
 
-/// The header and checksum around a serialised payload, labelled with `version`.
+/// The header and checksum around a serialised payload, labelled with `version` (from format 9: as
+/// the front section, with an empty network section).
 fn write_model_as<P: Serialize>(payload: &P, version: u16) -> Vec<u8> {
+    write_sections(payload, &[], version)
+}
+
+/// The header, the checksummed front (the payload; from format 9 after its length) and, from
+/// format 9, the network section after it.
+fn write_sections<P: Serialize>(payload: &P, network: &[u8], version: u16) -> Vec<u8> {
     let body = bincode_options(usize::MAX).serialize(payload).expect("in-memory serialisation cannot fail");
-    let mut out = Vec::with_capacity(HEADER + body.len());
+    let mut checked = Vec::with_capacity(FRONT_LENGTH + body.len());
+    if version >= SECTIONED_SINCE {
+        checked.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    } else {
+        debug_assert!(network.is_empty(), "formats before 9 have no network section");
+    }
+    checked.extend_from_slice(&body);
+    let mut out = Vec::with_capacity(HEADER + checked.len() + network.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&version.to_le_bytes());
-    out.extend_from_slice(&checksum(version, &body).to_le_bytes());
-    out.extend_from_slice(&body);
+    out.extend_from_slice(&checksum(version, &checked).to_le_bytes());
+    out.extend_from_slice(&checked);
+    out.extend_from_slice(network);
     out
+}
+
+/// Bytes a reader needs to decode the front of a model whose first bytes are `head` (at least 22
+/// of them): Some(end of the front section) for format 9 on, None for earlier formats (which are
+/// read whole) or bytes that are not a model.
+pub fn front_length(head: &[u8]) -> Option<usize> {
+    if head.len() < HEADER + FRONT_LENGTH || &head[..4] != MAGIC || u16::from_le_bytes([head[4], head[5]]) < SECTIONED_SINCE {
+        return None;
+    }
+    let len = u64::from_le_bytes(head[HEADER..HEADER + FRONT_LENGTH].try_into().expect("8 bytes"));
+    usize::try_from(len).ok()?.checked_add(HEADER + FRONT_LENGTH)
 }
 
 /// The table payload behind a format-6-or-later family tag; a map model's payload is an error.
@@ -376,24 +472,42 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<(u16, &[u8])> {
     }
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
     let checksum = u64::from_le_bytes(bytes[6..14].try_into().expect("8 bytes"));
-    let body = &bytes[HEADER..];
+    // format 9 on: the checksum covers the front section and its length, which may be all a
+    // reader fetched; before: the whole payload
+    let (checked, body) = if version >= SECTIONED_SINCE {
+        let end = front_length(bytes).ok_or_else(|| corrupt("truncated before the front section's length".into()))?;
+        let checked = bytes.get(HEADER..end).ok_or_else(|| {
+            corrupt(format!("truncated: the front section ends at byte {end}, {} bytes given", bytes.len()))
+        })?;
+        (checked, &checked[FRONT_LENGTH..])
+    } else {
+        (&bytes[HEADER..], &bytes[HEADER..])
+    };
     // fuzz builds skip the checksum so that mutated payloads reach the decoder behind it
-    if !cfg!(fuzzing) && self::checksum(version, body) != checksum {
+    if !cfg!(fuzzing) && self::checksum(version, checked) != checksum {
         return Err(corrupt(format!("checksum mismatch ({} payload bytes): the model bytes are truncated or damaged", body.len())));
     }
     Ok((version, body))
 }
 
 impl Model {
-    /// Serialises the model in the current format version (8), or in format 7, whose payload is
-    /// the same, when its network computes GELU with the f64 erf (a model read from formats 1-7):
-    /// the version is what tells a reader which GELU scores the model as it was trained.
+    /// Serialises the model in the current format version (9: a front section, then the network
+    /// weights), or in format 7 when its network computes GELU with the f64 erf (a model read
+    /// from formats 1-7): the version is what tells a reader which GELU scores the model as it
+    /// was trained.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let base = ModelPayloadV6 {
+        let net = &self.features.network;
+        if net.gelu == Gelu::ErfF64 {
+            let base = self.payload_v6(net.params.clone());
+            let payload = ModelPayload { base, warm: self.warm.clone() };
+            return write_model_as(&PayloadV6::<&ModelPayload, ()>::Table(&payload), F32_GELU_SINCE - 1);
+        }
+        assert!(net.is_loaded(), "a model read from its front section is written only after with_network");
+        let network: Vec<u8> = net.params.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let front = ModelPayloadV9 {
             encoder: self.features.encoder.clone(),
-            net_config: self.features.network.config,
-            fourier: self.features.network.fourier.clone(),
-            ema_params: self.features.network.params.clone(),
+            net_config: net.config,
+            fourier: net.fourier.clone(),
             head: self.head.clone(),
             frequency: self.features.frequency.clone(),
             pairwise: self.features.pairwise.clone(),
@@ -403,26 +517,103 @@ impl Model {
             blend: self.blend,
             evidence: self.evidence.clone(),
             fast: self.fast.clone(),
+            warm: self.warm.clone(),
+            network_crc: crc32fast::hash(&network),
         };
-        let payload = ModelPayload { base, warm: self.warm.clone() };
-        let version = match self.features.network.gelu {
-            Gelu::ErfF32 => MODEL_FORMAT_VERSION,
-            Gelu::ErfF64 => F32_GELU_SINCE - 1,
-        };
-        write_model_as(&PayloadV6::<&ModelPayload, ()>::Table(&payload), version)
+        write_sections(&PayloadV6::<&ModelPayloadV9, ()>::Table(&front), &network, MODEL_FORMAT_VERSION)
+    }
+
+    /// Version 6's payload of this model with these weights.
+    fn payload_v6(&self, ema_params: Vec<f32>) -> ModelPayloadV6 {
+        ModelPayloadV6 {
+            encoder: self.features.encoder.clone(),
+            net_config: self.features.network.config,
+            fourier: self.features.network.fourier.clone(),
+            ema_params,
+            head: self.head.clone(),
+            frequency: self.features.frequency.clone(),
+            pairwise: self.features.pairwise.clone(),
+            config: self.config.clone(),
+            report: self.report.clone(),
+            score_quantiles: self.score_quantiles.clone(),
+            blend: self.blend,
+            evidence: self.evidence.clone(),
+            fast: self.fast.clone(),
+        }
     }
 
     /// Reads a model written by any released format version.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
+        match Model::from_front(bytes)? {
+            ModelRead::Complete(m) => Ok(m),
+            ModelRead::Front(_, at) => Err(Error::CorruptModel {
+                reason: format!("truncated: the network section needs bytes {} to {}, {} given", at.offset, at.offset + at.len, bytes.len()),
+            }),
+        }
+    }
+
+    /// Reads a model from its first bytes: from format 9, the front section (`front_length` bytes)
+    /// is enough for a model that scores without its network (stored warm scores, the fast
+    /// scorer, percentiles, thresholds); the network section is then added by `with_network`.
+    /// Earlier formats must be given whole and come back complete.
+    pub fn from_front(bytes: &[u8]) -> Result<ModelRead> {
         let corrupt = |reason: String| Error::CorruptModel { reason };
         let (version, body) = read_header(bytes)?;
-        let (p, warm): (ModelPayloadV6, WarmScores) = match version {
-            6..=8 if payload_tag(body) == Some(MAP_TAG) => return Err(corrupt("this is a map model, not a table model".into())),
-            // format 8 = format 7's payload; the version says the network's GELU is the f32 one
-            7 | 8 => table_payload::<ModelPayload>(version, body).map(|p| (p.base, p.warm))?,
-            6 => (table_payload::<ModelPayloadV6>(6, body)?, WarmScores::default()),
-            v => (Self::payload_before_6(v, body)?, WarmScores::default()),
+        if version > MODEL_FORMAT_VERSION {
+            return Err(corrupt(format!(
+                "model format version {version} is newer than this build reads (up to {MODEL_FORMAT_VERSION}); upgrade the gnsm extension"
+            )));
+        }
+        if version >= 6 && payload_tag(body) == Some(MAP_TAG) {
+            return Err(corrupt("this is a map model, not a table model".into()));
+        }
+        if version < SECTIONED_SINCE {
+            let (mut p, warm): (ModelPayloadV6, WarmScores) = match version {
+                // format 8 = format 7's payload; the version says the network's GELU is the f32 one
+                7 | 8 => table_payload::<ModelPayload>(version, body).map(|p| (p.base, p.warm))?,
+                6 => (table_payload::<ModelPayloadV6>(6, body)?, WarmScores::default()),
+                v => (Self::payload_before_6(v, body)?, WarmScores::default()),
+            };
+            let network = Network::from_parts(p.net_config, p.fourier.clone(), std::mem::take(&mut p.ema_params))
+                .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
+            return Model::assemble(version, p, warm, network).map(ModelRead::Complete);
+        }
+        let (p, warm, crc) = table_payload::<ModelPayloadV9>(version, body)?.split();
+        let network = Network::unloaded(p.net_config, p.fourier.clone()).ok_or_else(|| corrupt("network shape is invalid".into()))?;
+        let at = NetworkSection {
+            offset: front_length(bytes).expect("read_header checked the front section"),
+            len: network.n_params() * 4,
+            crc,
         };
+        let front = Model::assemble(version, p, warm, network)?;
+        match bytes.len().cmp(&(at.offset + at.len)) {
+            std::cmp::Ordering::Less => Ok(ModelRead::Front(front, at)),
+            std::cmp::Ordering::Equal => front.with_network(&at, &bytes[at.offset..]).map(ModelRead::Complete),
+            std::cmp::Ordering::Greater => Err(corrupt(format!("{} bytes after the network section", bytes.len() - at.offset - at.len))),
+        }
+    }
+
+    /// This front-section model completed with its network section's bytes (checked against the
+    /// length and checksum the front recorded).
+    pub fn with_network(&self, at: &NetworkSection, section: &[u8]) -> Result<Model> {
+        let corrupt = |reason: String| Error::CorruptModel { reason };
+        if section.len() != at.len {
+            return Err(corrupt(format!("the network section has {} bytes, the front section says {}", section.len(), at.len)));
+        }
+        if !cfg!(fuzzing) && crc32fast::hash(section) != at.crc {
+            return Err(corrupt("network section checksum mismatch: the model bytes are damaged".into()));
+        }
+        let params: Vec<f32> = section.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
+        let network = self.features.network.with_params(params).ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
+        let mut model = self.clone();
+        model.features = model.features.with_network(network);
+        Ok(model)
+    }
+
+    /// A model from a decoded table payload (any version) and its network, after checking that
+    /// the parts agree (the bytes are untrusted).
+    fn assemble(version: u16, p: ModelPayloadV6, warm: WarmScores, mut network: Network) -> Result<Model> {
+        let corrupt = |reason: String| Error::CorruptModel { reason };
         let mut encoder = p.encoder;
         encoder.rebuild_indexes();
         if encoder.input_dim() != p.net_config.input_dim {
@@ -431,8 +622,6 @@ impl Model {
         if p.config.validate().is_err() {
             return Err(corrupt("stored training options are out of range".into()));
         }
-        let mut network = Network::from_parts(p.net_config, p.fourier, p.ema_params)
-            .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
         if version < F32_GELU_SINCE {
             // trained with the f64 erf: scoring with it keeps its scores bit for bit
             network.gelu = Gelu::ErfF64;

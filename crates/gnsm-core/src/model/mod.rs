@@ -16,7 +16,7 @@ mod warm;
 
 pub use evidence::Evidence;
 pub use explain::ColumnExplanation;
-pub use format::MAGIC;
+pub use format::{front_length, ModelRead, NetworkSection, MAGIC};
 pub use scoring::{percentile_in, threshold_in};
 pub use warm::{WarmScores, MAX_WARM_ROWS};
 

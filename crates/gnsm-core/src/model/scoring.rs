@@ -30,6 +30,7 @@ impl Model {
         if let Some(fast) = &self.fast {
             return Ok(fast.score(&self.features, codes));
         }
+        self.require_network()?;
         let f = self.features.feature_pass(&[codes], false).features;
         Ok(self.score_features(&f))
     }
@@ -50,6 +51,16 @@ impl Model {
         }
     }
 
+    /// Whether scoring can run the network: a model read from its front section only (format 9,
+    /// `Model::from_front`) cannot until `with_network` has added the weights.
+    pub fn require_network(&self) -> Result<()> {
+        if self.features.network.is_loaded() {
+            Ok(())
+        } else {
+            Err(Error::CorruptModel { reason: "the score network's weights were not read (front section only)".into() })
+        }
+    }
+
     /// Rejects a table whose width is not the model's.
     fn check_table(&self, table: &CodedTable) -> Result<()> {
         if table.n_cols != self.features.encoder.n_cols() {
@@ -64,6 +75,7 @@ impl Model {
     /// passes per distinct row), whatever the model's scorer (the fast scorer's reference).
     pub fn score_table_exact(&self, table: &CodedTable, pool: Option<&rayon::ThreadPool>) -> Result<Vec<f64>> {
         self.check_table(table)?;
+        self.require_network()?;
         let rows: Vec<&[u32]> = (0..table.n_rows).map(|i| table.row(i)).collect();
         let nf = self.features.n_features();
         let feats = self.features.features(&rows, pool);

@@ -1,5 +1,5 @@
-//! Warm scores: the exact scores of a model's most repeated training rows, computed once when the
-//! model is trained and stored with it (format 7). A backend that loads the model fills its score
+//! Warm scores: the exact scores of a model's training rows (the most repeated first), computed
+//! once when the model is trained and stored with it (format 7). A backend that loads the model fills its score
 //! memo from them, so it does not pay the network passes of the common rows again. This matters
 //! most on Citus, where every shard task may run in a backend of its own: on a 200,000-row table
 //! of 876 distinct rows in 32 shards, the shards hold 13,136 distinct rows between them, so cold
@@ -53,23 +53,26 @@ impl WarmScores {
     }
 }
 
-/// The training rows worth storing: those that occur at least twice (a row seen once is scored
-/// once wherever it lives), most frequent first, ties in order of first appearance, at most
-/// `MAX_WARM_ROWS`.
-pub fn repeated_rows(table: &CodedTable) -> Vec<&[u32]> {
+/// The training rows to store, most frequent first, ties (rows seen once among them) in order of
+/// first appearance, at most `MAX_WARM_ROWS`. Rows seen once are stored too, after the repeated
+/// ones: a backend that meets one it has no score for must read and decode the network weights
+/// (about 10 ms in a new backend, ADR 015) before its one pass, and under Citus each shard task's
+/// backend meets a few; on a table of up to 4,096 distinct rows, scoring the training table then
+/// never needs the weights.
+pub fn rows_to_store(table: &CodedTable) -> Vec<&[u32]> {
     let mut counts: HashMap<&[u32], (usize, usize)> = HashMap::new();
     for i in 0..table.n_rows {
         let e = counts.entry(table.row(i)).or_insert((0, i));
         e.0 += 1;
     }
-    let mut rows: Vec<(&[u32], usize, usize)> = counts.into_iter().filter(|(_, (n, _))| *n >= 2).map(|(r, (n, first))| (r, n, first)).collect();
+    let mut rows: Vec<(&[u32], usize, usize)> = counts.into_iter().map(|(r, (n, first))| (r, n, first)).collect();
     rows.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
     rows.truncate(MAX_WARM_ROWS);
     rows.into_iter().map(|(r, _, _)| r).collect()
 }
 
 impl Model {
-    /// Scores the repeated training rows of `table` with `score_codes`, the very path a backend
+    /// Scores the training rows of `table` (`rows_to_store`) with `score_codes`, the very path a backend
     /// takes for a row it has not seen (so a stored score equals a computed one bit for bit), in
     /// parallel on `pool`. Stops at `budget` or when `interrupt` says so, keeping the rows done
     /// (the most frequent). A model with the fast scorer stores none: its rows cost microseconds.
@@ -80,7 +83,7 @@ impl Model {
             return Ok(warm);
         }
         let start = Instant::now();
-        for chunk in repeated_rows(table).chunks(CHUNK) {
+        for chunk in rows_to_store(table).chunks(CHUNK) {
             if interrupt() {
                 return Err(Error::Interrupted);
             }
@@ -111,12 +114,14 @@ mod tests {
     }
 
     #[test]
-    fn only_repeated_rows_most_frequent_first() {
-        let t = table(&[["x", "1"], ["y", "2"], ["y", "2"], ["z", "3"], ["x", "1"], ["y", "2"]]);
-        let rows = repeated_rows(&t);
-        assert_eq!(rows.len(), 2, "z,3 occurs once");
-        assert_eq!(rows[0], t.row(1), "y,2 (3 times) first");
-        assert_eq!(rows[1], t.row(0));
+    fn most_frequent_rows_first_then_rows_seen_once() {
+        let t = table(&[["w", "0"], ["x", "1"], ["y", "2"], ["y", "2"], ["z", "3"], ["x", "1"], ["y", "2"]]);
+        let rows = rows_to_store(&t);
+        assert_eq!(rows.len(), 4, "every distinct row");
+        assert_eq!(rows[0], t.row(2), "y,2 (3 times) first");
+        assert_eq!(rows[1], t.row(1), "x,1 (twice)");
+        assert_eq!(rows[2], t.row(0), "then the rows seen once, in order of appearance");
+        assert_eq!(rows[3], t.row(4));
     }
 
     #[test]

@@ -73,7 +73,8 @@ impl FeatureMap {
     pub fn new(encoder: Encoder, network: Network, frequency: Option<IndepNll>, denoise: bool) -> FeatureMap {
         let block_sizes = encoder.block_sizes();
         let n_num = encoder.n_num();
-        let level_ctx = network.level_context(&network.params);
+        // a network read without its weights has no levels to precompute yet (`with_network`)
+        let level_ctx = if network.is_loaded() { network.level_context(&network.params) } else { LevelContext::default() };
         FeatureMap {
             n_num,
             encoder,
@@ -127,6 +128,13 @@ impl FeatureMap {
         self
     }
 
+
+    /// The same map with a network that has its weights (the one it was read without).
+    pub fn with_network(mut self, network: Network) -> FeatureMap {
+        self.level_ctx = network.level_context(&network.params);
+        self.network = network;
+        self
+    }
 
     /// K_j of every column.
     pub fn block_sizes(&self) -> &[usize] {

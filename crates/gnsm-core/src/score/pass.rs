@@ -94,6 +94,9 @@ impl FeatureMap {
 
     /// Feature pass over up to `FEATURE_CHUNK` coded rows.
     pub(crate) fn feature_pass(&self, rows: &[&[u32]], want_explain: bool) -> FeaturePass {
+        // models read from their front section only are completed (`Model::with_network`) before
+        // anything runs the network; `Model::require_network` turns this into an error first
+        assert!(self.network.is_loaded(), "the score network's weights are not loaded");
         let n = rows.len();
         let d = self.encoder.input_dim();
         let p = self.n_num;

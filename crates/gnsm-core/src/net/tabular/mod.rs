@@ -62,8 +62,9 @@ impl Gelu {
     }
 }
 
-/// Per-level quantities shared by all rows of a call: the level embedding and each block's FiLM.
-#[derive(Debug, Clone)]
+/// Per-level quantities shared by all rows of a call: the level embedding and each block's FiLM
+/// (empty for a network without its weights).
+#[derive(Debug, Clone, Default)]
 pub struct LevelContext {
     features: Vec<f32>,
     p1: Vec<f32>,
@@ -160,6 +161,29 @@ impl Network {
         }
         let layout = Layout::new(&config);
         (layout.total == params.len() && fourier.len() == N_FREQ).then_some(Network { config, fourier, params, layout, gelu: Gelu::default() })
+    }
+
+    /// The network's shape without its weights (a model read from its front section, format 9):
+    /// enough to check the stored shapes and to describe the model; `with_params` completes it.
+    pub fn unloaded(config: NetConfig, fourier: Vec<f32>) -> Option<Network> {
+        let total = config.param_count()?;
+        if fourier.len() != N_FREQ {
+            return None;
+        }
+        let layout = Layout::new(&config);
+        (layout.total == total).then_some(Network { config, fourier, params: Vec::new(), layout, gelu: Gelu::default() })
+    }
+
+    /// Whether the weights are present (false for a network read without its weights).
+    pub fn is_loaded(&self) -> bool {
+        self.params.len() == self.layout.total
+    }
+
+    /// The same network with these weights; None when their count is not the shape's.
+    pub fn with_params(&self, params: Vec<f32>) -> Option<Network> {
+        let mut net = Network::from_parts(self.config, self.fourier.clone(), params)?;
+        net.gelu = self.gelu;
+        Some(net)
     }
 
     /// Number of trainable scalars.
