@@ -475,9 +475,10 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<(u16, &[u8])> {
     // format 9 on: the checksum covers the front section and its length, which may be all a
     // reader fetched; before: the whole payload
     let (checked, body) = if version >= SECTIONED_SINCE {
-        let end = front_length(bytes).ok_or_else(|| corrupt("truncated before the front section's length".into()))?;
+        let end = front_length(bytes)
+            .ok_or_else(|| corrupt(format!("the model bytes are truncated or damaged ({} bytes, before the front section's length)", bytes.len())))?;
         let checked = bytes.get(HEADER..end).ok_or_else(|| {
-            corrupt(format!("truncated: the front section ends at byte {end}, {} bytes given", bytes.len()))
+            corrupt(format!("the model bytes are truncated or damaged (the front section ends at byte {end}, {} bytes given)", bytes.len()))
         })?;
         (checked, &checked[FRONT_LENGTH..])
     } else {
@@ -547,7 +548,12 @@ impl Model {
         match Model::from_front(bytes)? {
             ModelRead::Complete(m) => Ok(m),
             ModelRead::Front(_, at) => Err(Error::CorruptModel {
-                reason: format!("truncated: the network section needs bytes {} to {}, {} given", at.offset, at.offset + at.len, bytes.len()),
+                reason: format!(
+                    "the model bytes are truncated or damaged (the network section needs bytes {} to {}, {} given)",
+                    at.offset,
+                    at.offset + at.len,
+                    bytes.len()
+                ),
             }),
         }
     }
