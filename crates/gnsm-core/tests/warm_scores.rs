@@ -4,17 +4,9 @@
 use gnsm_core::model::Model;
 use gnsm_core::train::{build_pool, Hooks, TrainConfig};
 
-/// 300 rows over a few repeated patterns plus rows that occur once.
-fn rows() -> Vec<Vec<Option<String>>> {
-    (0..300)
-        .map(|i| {
-            let a = format!("a{}", i % 3);
-            let b = format!("b{}", (i % 3 + i % 2) % 4);
-            let c = if i % 50 == 0 { format!("c_once_{i}") } else { format!("c{}", i % 2) };
-            vec![Some(a), Some(b), Some(c)]
-        })
-        .collect()
-}
+mod common;
+use common::rows;
+
 
 #[test]
 fn stored_scores_equal_computed_scores_and_round_trip() {
