@@ -28,6 +28,13 @@ fn stored_scores_equal_computed_scores_and_round_trip() {
         let computed = model.score_codes(codes).unwrap();
         assert_eq!(stored.to_bits(), computed.to_bits(), "stored {stored} vs computed {computed}");
     }
+    // with no time left in the fit's budget, only the repeated rows are stored
+    let table = gnsm_core::encoding::CodedTable { n_rows: coded.len(), n_cols: 3, codes: coded.concat() };
+    let repeated = model.warm_up(&table, &pool, std::time::Duration::from_secs(60), std::time::Duration::ZERO, &mut || false).unwrap();
+    let n_repeated = counts.iter().filter(|&&n| n >= 2).count();
+    assert_eq!(repeated.len(), n_repeated);
+    assert!(n_repeated < model.warm.len());
+    assert_eq!(repeated.scores[..], model.warm.scores[..n_repeated]);
     let bytes = model.to_bytes();
     assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), gnsm_core::MODEL_FORMAT_VERSION);
     let again = Model::from_bytes(&bytes).unwrap();

@@ -1,9 +1,9 @@
 //! The fitting pipeline: train the score network, count the frequency models, compute the
 //! density head's features on a seeded sample of rows, fit the head and the calibrated evidence
-//! sum (ADR 010), store the training rows' score quantiles and the repeated rows' scores.
+//! sum (ADR 010), store the training rows' score quantiles and their exact scores (warm scores).
 
 use super::{Evidence, Model, WarmScores, N_QUANTILES};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use crate::encoding::{CodedTable, Encoder, TableBuilder};
 use crate::error::{Error, Result};
 use crate::frequency::{IndepNll, PairwiseNll, MAX_PAIR_ENTRIES};
@@ -46,6 +46,7 @@ impl Model {
         hooks: &mut Hooks,
     ) -> Result<Model> {
         config.validate()?;
+        let start = Instant::now();
         let (network, report) = train_network(&encoder, table, config, pool, hooks)?;
         // the frequency model counts categories; numeric columns are scored from the encoder's stats
         let frequency = config.frequency_feature.then(|| IndepNll::fit(table, &encoder.block_sizes()));
@@ -121,9 +122,12 @@ impl Model {
             fast,
             warm: WarmScores::default(),
         };
-        // the repeated rows' scores, within a tenth of the time budget (at most 5 s)
+        // the training rows' scores, within a tenth of the time budget (at most 5 s); the rows
+        // seen once only while the whole fit is still inside max_seconds (they save a backend
+        // the network read, ADR 015, but are not worth overrunning the budget the user set)
         let budget = Duration::from_secs_f64((config.max_seconds * 0.1).min(5.0));
-        model.warm = model.warm_up(table, pool, budget, &mut *hooks.interrupt)?;
+        let left = Duration::from_secs_f64((config.max_seconds - start.elapsed().as_secs_f64()).max(0.0));
+        model.warm = model.warm_up(table, pool, budget, left, &mut *hooks.interrupt)?;
         Ok(model)
     }
 }

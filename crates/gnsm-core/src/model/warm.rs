@@ -59,7 +59,7 @@ impl WarmScores {
 /// (about 10 ms in a new backend, ADR 015) before its one pass, and under Citus each shard task's
 /// backend meets a few; on a table of up to 4,096 distinct rows, scoring the training table then
 /// never needs the weights.
-pub fn rows_to_store(table: &CodedTable) -> Vec<&[u32]> {
+pub fn rows_to_store(table: &CodedTable) -> Vec<(&[u32], usize)> {
     let mut counts: HashMap<&[u32], (usize, usize)> = HashMap::new();
     for i in 0..table.n_rows {
         let e = counts.entry(table.row(i)).or_insert((0, i));
@@ -68,32 +68,45 @@ pub fn rows_to_store(table: &CodedTable) -> Vec<&[u32]> {
     let mut rows: Vec<(&[u32], usize, usize)> = counts.into_iter().map(|(r, (n, first))| (r, n, first)).collect();
     rows.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
     rows.truncate(MAX_WARM_ROWS);
-    rows.into_iter().map(|(r, _, _)| r).collect()
+    rows.into_iter().map(|(r, n, _)| (r, n)).collect()
 }
 
 impl Model {
-    /// Scores the training rows of `table` (`rows_to_store`) with `score_codes`, the very path a backend
-    /// takes for a row it has not seen (so a stored score equals a computed one bit for bit), in
-    /// parallel on `pool`. Stops at `budget` or when `interrupt` says so, keeping the rows done
+    /// Scores the training rows of `table` (`rows_to_store`) with `score_codes`, the very path a
+    /// backend takes for a row it has not seen (so a stored score equals a computed one bit for
+    /// bit), in parallel on `pool`. Stops at `budget` (the rows seen once already at
+    /// `once_budget`, when that is shorter) or when `interrupt` says so, keeping the rows done
     /// (the most frequent). A model with the fast scorer stores none: its rows cost microseconds.
-    pub fn warm_up(&self, table: &CodedTable, pool: &rayon::ThreadPool, budget: Duration, interrupt: &mut dyn FnMut() -> bool) -> Result<WarmScores> {
+    pub fn warm_up(
+        &self,
+        table: &CodedTable,
+        pool: &rayon::ThreadPool,
+        budget: Duration,
+        once_budget: Duration,
+        interrupt: &mut dyn FnMut() -> bool,
+    ) -> Result<WarmScores> {
         let width = self.features.encoder.n_cols();
         let mut warm = WarmScores { width: width as u32, codes: Vec::new(), scores: Vec::new() };
         if self.fast.is_some() || table.n_cols != width {
             return Ok(warm);
         }
         let start = Instant::now();
-        for chunk in rows_to_store(table).chunks(CHUNK) {
-            if interrupt() {
-                return Err(Error::Interrupted);
-            }
-            if start.elapsed() > budget {
-                break;
-            }
-            let scores: Vec<f64> = pool.install(|| chunk.par_iter().map(|r| self.score_codes(r)).collect::<Result<Vec<f64>>>())?;
-            for (r, s) in chunk.iter().zip(scores) {
-                warm.codes.extend_from_slice(r);
-                warm.scores.push(s);
+        let rows = rows_to_store(table);
+        // most frequent first: the repeated rows, then the rows seen once, each with its budget
+        let split = rows.partition_point(|&(_, n)| n >= 2);
+        for (part, limit) in [(&rows[..split], budget), (&rows[split..], budget.min(once_budget))] {
+            for chunk in part.chunks(CHUNK) {
+                if interrupt() {
+                    return Err(Error::Interrupted);
+                }
+                if start.elapsed() > limit {
+                    break;
+                }
+                let scores: Vec<f64> = pool.install(|| chunk.par_iter().map(|&(r, _)| self.score_codes(r)).collect::<Result<Vec<f64>>>())?;
+                for (&(r, _), s) in chunk.iter().zip(scores) {
+                    warm.codes.extend_from_slice(r);
+                    warm.scores.push(s);
+                }
             }
         }
         Ok(warm)
@@ -118,10 +131,10 @@ mod tests {
         let t = table(&[["w", "0"], ["x", "1"], ["y", "2"], ["y", "2"], ["z", "3"], ["x", "1"], ["y", "2"]]);
         let rows = rows_to_store(&t);
         assert_eq!(rows.len(), 4, "every distinct row");
-        assert_eq!(rows[0], t.row(2), "y,2 (3 times) first");
-        assert_eq!(rows[1], t.row(1), "x,1 (twice)");
-        assert_eq!(rows[2], t.row(0), "then the rows seen once, in order of appearance");
-        assert_eq!(rows[3], t.row(4));
+        assert_eq!(rows[0], (t.row(2), 3), "y,2 (3 times) first");
+        assert_eq!(rows[1], (t.row(1), 2), "x,1 (twice)");
+        assert_eq!(rows[2], (t.row(0), 1), "then the rows seen once, in order of appearance");
+        assert_eq!(rows[3], (t.row(4), 1));
     }
 
     #[test]
