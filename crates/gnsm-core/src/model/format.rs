@@ -6,7 +6,8 @@
 //! which the checksum covers), then the **network section** (the EMA weights as little-endian
 //! `f32`, with its own CRC-32 stored in the front), so that a reader can load the front alone
 //! (`Model::from_front`) and add the weights only when a row needs the network (ADR 015).
-//! The front of version 9 is bincode of `PayloadV6<ModelPayloadV9, MapPayload>` (a map model's
+//! The front of version 9 is bincode of `PayloadV6<ModelPayloadV9, MapPayload>`: version 7's
+//! table payload with an empty weight vector, and the network section's CRC (a map model's
 //! network section is empty). Before version 9, the payload is bincode 1.x (fixed-width integers, little-endian) of
 //! `PayloadV6<ModelPayload, MapPayload>` (version 7: the table payload gained the warm scores),
 //! `PayloadV6` (version 6: a tag, then a table model's `ModelPayloadV6` or a map model's
@@ -43,46 +44,13 @@ const SECTIONED_SINCE: u16 = 9;
 const FRONT_LENGTH: usize = 8;
 
 /// What format version 9 stores in the front section behind its `Table` tag: version 7's payload
-/// without the network weights, and the network section's checksum.
+/// with an empty weight vector (the weights follow in the network section), and the network
+/// section's checksum.
 #[derive(Serialize, Deserialize)]
-struct ModelPayloadV9 {
-    encoder: Encoder,
-    net_config: NetConfig,
-    fourier: Vec<f32>,
-    head: DensityHead,
-    frequency: Option<IndepNll>,
-    pairwise: Option<PairwiseNll>,
-    config: TrainConfig,
-    report: TrainReport,
-    score_quantiles: Vec<f64>,
-    blend: Option<Blend>,
-    evidence: Option<Evidence>,
-    fast: Option<FastScorer>,
-    warm: WarmScores,
+struct ModelPayloadV9<T = ModelPayload> {
+    table: T,
     /// CRC-32 of the network section.
     network_crc: u32,
-}
-
-impl ModelPayloadV9 {
-    /// Version 6's payload with no weights (they are in the network section) and the warm scores.
-    fn split(self) -> (ModelPayloadV6, WarmScores, u32) {
-        let base = ModelPayloadV6 {
-            encoder: self.encoder,
-            net_config: self.net_config,
-            fourier: self.fourier,
-            ema_params: Vec::new(),
-            head: self.head,
-            frequency: self.frequency,
-            pairwise: self.pairwise,
-            config: self.config,
-            report: self.report,
-            score_quantiles: self.score_quantiles,
-            blend: self.blend,
-            evidence: self.evidence,
-            fast: self.fast,
-        };
-        (base, self.warm, self.network_crc)
-    }
 }
 
 /// Where a format-9 model's network section lies in its bytes, and its checksum: what a reader of
@@ -499,32 +467,17 @@ impl Model {
     pub fn to_bytes(&self) -> Vec<u8> {
         let net = &self.features.network;
         if net.gelu == Gelu::ErfF64 {
-            let base = self.payload_v6(net.params.clone());
-            let payload = ModelPayload { base, warm: self.warm.clone() };
+            let payload = ModelPayload { base: self.payload_v6(net.params.clone()), warm: self.warm.clone() };
             return write_model_as(&PayloadV6::<&ModelPayload, ()>::Table(&payload), F32_GELU_SINCE - 1);
         }
         assert!(net.is_loaded(), "a model read from its front section is written only after with_network");
         let network: Vec<u8> = net.params.iter().flat_map(|x| x.to_le_bytes()).collect();
-        let front = ModelPayloadV9 {
-            encoder: self.features.encoder.clone(),
-            net_config: net.config,
-            fourier: net.fourier.clone(),
-            head: self.head.clone(),
-            frequency: self.features.frequency.clone(),
-            pairwise: self.features.pairwise.clone(),
-            config: self.config.clone(),
-            report: self.report.clone(),
-            score_quantiles: self.score_quantiles.clone(),
-            blend: self.blend,
-            evidence: self.evidence.clone(),
-            fast: self.fast.clone(),
-            warm: self.warm.clone(),
-            network_crc: crc32fast::hash(&network),
-        };
-        write_sections(&PayloadV6::<&ModelPayloadV9, ()>::Table(&front), &network, MODEL_FORMAT_VERSION)
+        let table = ModelPayload { base: self.payload_v6(Vec::new()), warm: self.warm.clone() };
+        let front = ModelPayloadV9 { table: &table, network_crc: crc32fast::hash(&network) };
+        write_sections(&PayloadV6::<&ModelPayloadV9<&ModelPayload>, ()>::Table(&front), &network, MODEL_FORMAT_VERSION)
     }
 
-    /// Version 6's payload of this model with these weights.
+    /// Version 6's payload of this model with these weights (none in format 9's front section).
     fn payload_v6(&self, ema_params: Vec<f32>) -> ModelPayloadV6 {
         ModelPayloadV6 {
             encoder: self.features.encoder.clone(),
@@ -584,7 +537,10 @@ impl Model {
                 .ok_or_else(|| corrupt("network weights do not match its shape".into()))?;
             return Model::assemble(version, p, warm, network).map(ModelRead::Complete);
         }
-        let (p, warm, crc) = table_payload::<ModelPayloadV9>(version, body)?.split();
+        let ModelPayloadV9 { table: ModelPayload { base: p, warm }, network_crc: crc } = table_payload::<ModelPayloadV9>(version, body)?;
+        if !p.ema_params.is_empty() {
+            return Err(corrupt("weights in the front section, where format 9 keeps none".into()));
+        }
         let network = Network::unloaded(p.net_config, p.fourier.clone()).ok_or_else(|| corrupt("network shape is invalid".into()))?;
         let at = NetworkSection {
             offset: front_length(bytes).expect("read_header checked the front section"),
