@@ -13,6 +13,15 @@ fn fixture_bytes() -> Vec<u8> {
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
 }
 
+/// Asserts that `model` scores each row as recorded when its fixture was written (to 1e-9).
+fn assert_scores_as_recorded(model: &Model, cases: &[([Option<&str>; 3], f64)]) {
+    for (row, expected) in cases {
+        let codes = model.features.encoder.encode_row(row).unwrap();
+        let got = model.score_codes(&codes).unwrap();
+        assert!((got - expected).abs() <= 1e-9 * expected.abs(), "{row:?}: {got} vs {expected}");
+    }
+}
+
 #[test]
 fn test_release_0_1_0_model_scores_as_it_did() {
     let bytes = fixture_bytes();
@@ -25,11 +34,7 @@ fn test_release_0_1_0_model_scores_as_it_did() {
         ([Some("a1"), Some("b0"), Some("c0")], -196.89116685709058),
         ([Some("a2"), Some("b9"), Some("c1")], -194.45147365545884),
     ];
-    for (row, expected) in cases {
-        let codes = model.features.encoder.encode_row(&row).unwrap();
-        let got = model.score_codes(&codes).unwrap();
-        assert!((got - expected).abs() <= 1e-9 * expected.abs(), "{row:?}: {got} vs {expected}");
-    }
+    assert_scores_as_recorded(&model, &cases);
     // written again in today's format, it reads back with the same scores
     let again = Model::from_bytes(&model.to_bytes()).unwrap();
     let codes = again.features.encoder.encode_row(&[Some("a1"), Some("b0"), Some("c0")]).unwrap();
@@ -49,11 +54,7 @@ fn test_release_0_2_0_model_scores_as_it_did() {
         ([Some("a1"), Some("b7"), None], 19540.268316421192),
         ([Some("a3"), Some("zz"), Some("c0")], 818075.8134095523),
     ];
-    for (row, expected) in cases {
-        let codes = model.features.encoder.encode_row(&row).unwrap();
-        let got = model.score_codes(&codes).unwrap();
-        assert!((got - expected).abs() <= 1e-9 * expected.abs(), "{row:?}: {got} vs {expected}");
-    }
+    assert_scores_as_recorded(&model, &cases);
     let again = Model::from_bytes(&model.to_bytes()).unwrap();
     // format 7: the newest that says its network computes GELU with the f64 erf it was trained with
     assert_eq!(u16::from_le_bytes([again.to_bytes()[4], again.to_bytes()[5]]), 7);
@@ -96,11 +97,7 @@ fn test_format_8_model_scores_as_it_did() {
         ([Some("a1"), Some("b3"), None], 237417.26575506764),
         ([Some("a2"), Some("zz"), Some("c0")], 149991.5378035772),
     ];
-    for (row, expected) in cases {
-        let codes = model.features.encoder.encode_row(&row).unwrap();
-        let got = model.score_codes(&codes).unwrap();
-        assert!((got - expected).abs() <= 1e-9 * expected.abs(), "{row:?}: {got} vs {expected}");
-    }
+    assert_scores_as_recorded(&model, &cases);
     // written again, it is a format 9 model (front section + network section) with the same scores
     let again_bytes = model.to_bytes();
     assert_eq!(u16::from_le_bytes([again_bytes[4], again_bytes[5]]), 9);
