@@ -54,14 +54,21 @@ pub fn type_name(typoid: pg_sys::Oid, typmod: i32) -> String {
     }
 }
 
-/// A type's output function, looked up once and called per value.
+/// A type's text form, looked up once and used per value: the output function, except for the
+/// text-like types (text, varchar, char(n) and domains over them), whose output function returns
+/// the value's own bytes; those are read in place, which saves a call, a palloc and a copy per
+/// cell (about a third of scoring a memoised row, measured with perf on a Citus shard task).
 pub struct OutputFn {
     finfo: Box<pg_sys::FmgrInfo>,
+    text_like: bool,
 }
 
 impl OutputFn {
     /// Looks up the output function of `typoid`, keeping its cache in `mcxt`.
     pub fn new(typoid: pg_sys::Oid, mcxt: pg_sys::MemoryContext) -> OutputFn {
+        // SAFETY: getBaseType reads the syscache for any OID.
+        let base = unsafe { pg_sys::getBaseType(typoid) };
+        let text_like = matches!(base, pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID);
         // SAFETY: FmgrInfo is plain C data (all-zero is its unset state); fmgr_info_cxt fills it
         // for the type's output function, keeping look-up data in mcxt, a live context.
         unsafe {
@@ -70,12 +77,30 @@ impl OutputFn {
             pg_sys::getTypeOutputInfo(typoid, &mut func, &mut is_varlena);
             let mut finfo: Box<pg_sys::FmgrInfo> = Box::new(std::mem::zeroed());
             pg_sys::fmgr_info_cxt(func, finfo.as_mut(), mcxt);
-            OutputFn { finfo }
+            OutputFn { finfo, text_like }
         }
     }
 
-    /// Calls `f` with the text of a non-null datum, then frees the C string.
+    /// Calls `f` with the text of a non-null datum (what the type's output function returns).
     pub fn with_text<R>(&mut self, datum: pg_sys::Datum, f: impl FnOnce(&str) -> R) -> R {
+        if self.text_like {
+            // SAFETY: callers pass a non-null datum of the type this was made for, a varlena
+            // (textout, varcharout and bpcharout all print its bytes as they are); a compressed or
+            // out-of-line value is flattened into a palloc'd copy first, freed after `f`.
+            return unsafe {
+                let ptr = datum.cast_mut_ptr::<pg_sys::varlena>();
+                if pgrx::varlena::varatt_is_1b_e(ptr) || pgrx::varlena::varatt_is_4b_c(ptr) {
+                    let flat = pg_sys::pg_detoast_datum_packed(ptr);
+                    let out = f(&lossless_utf8(pgrx::varlena::varlena_to_byte_slice(flat)));
+                    if flat != ptr {
+                        pg_sys::pfree(flat.cast());
+                    }
+                    out
+                } else {
+                    f(&lossless_utf8(pgrx::varlena::varlena_to_byte_slice(ptr)))
+                }
+            };
+        }
         // SAFETY: callers pass a non-null datum of the type this output function was looked up
         // for; the function returns a palloc'd C string, read and then freed here.
         unsafe {

@@ -6,10 +6,13 @@ use crate::gucs;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+/// Coded rows to scores, hashed with foldhash (SipHash cost more than the memo's look-up itself).
+type Scores = HashMap<Vec<u32>, f64, foldhash::fast::RandomState>;
+
 /// Scores of coded rows already seen by this backend, at most `gnsm.score_cache_rows` of them.
 #[derive(Default)]
 pub struct ScoreMemo {
-    scores: RefCell<HashMap<Vec<u32>, f64>>,
+    scores: RefCell<Scores>,
 }
 
 impl ScoreMemo {
@@ -41,7 +44,7 @@ impl ScoreMemo {
     /// exact scores), as many as `gnsm.score_cache_rows` allows, most frequent first.
     pub fn warm<'a>(rows: impl Iterator<Item = (&'a [u32], f64)>) -> ScoreMemo {
         let cap = gucs::score_cache_rows();
-        let scores: HashMap<Vec<u32>, f64> = rows.take(cap).map(|(r, s)| (r.to_vec(), s)).collect();
+        let scores: Scores = rows.take(cap).map(|(r, s)| (r.to_vec(), s)).collect();
         ScoreMemo { scores: RefCell::new(scores) }
     }
 

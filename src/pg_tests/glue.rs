@@ -71,7 +71,7 @@ fn test_model_cache_evicts_the_least_recently_used() {
 #[pg_test]
 fn test_a_backend_reads_the_network_weights_only_when_a_row_needs_them() {
     make_dependent_table("lazy_t");
-    // wide enough that the weights (about 1 MB) do not come with the first read's 256 KB
+    // wide enough that the weights (about 1 MB) do not come with the first read (64 KB)
     let options = FAST.replace(r#""width": 16, "depth": 1"#, r#""width": 96, "depth": 2"#);
     Spi::run(&format!("SELECT gnsm_train('lazy_t', ARRAY['a','b','c'], '{options}')")).unwrap();
     let key = crate::catalog::active_version("lazy_t").expect("trained");
@@ -94,6 +94,65 @@ fn test_a_backend_reads_the_network_weights_only_when_a_row_needs_them() {
     let codes = model.front().features.encoder.encode_row(&[Some("a0"), Some("b4"), Some("c2")]).unwrap();
     assert_eq!(model.complete_model().score_codes(&codes).unwrap().to_bits(), new_row.to_bits());
     assert!(planted > warm_row && new_row > warm_row, "broken rows rank above a common one: {planted}, {new_row} vs {warm_row}");
+}
+
+#[pg_test]
+fn test_a_front_longer_than_the_first_read_is_completed_by_a_second_read() {
+    // 3,000 distinct rows of six columns: the front stores each with its score (warm rows)
+    Spi::run(
+        "CREATE TABLE long_front_t AS SELECT g AS id, 'a' || (g % 97) AS a, 'b' || (g % 89) AS b, 'c' || (g % 83) AS c,
+                'd' || (g % 79) AS d, 'e' || (g % 73) AS e, 'f' || (g % 71) AS f FROM generate_series(1, 3000) g",
+    )
+    .unwrap();
+    Spi::run(&format!("SELECT gnsm_train('long_front_t', ARRAY['a','b','c','d','e','f'], '{FAST}')")).unwrap();
+    let key = crate::catalog::active_version("long_front_t").expect("trained");
+    let whole = crate::catalog::load_all(&key);
+    let front_len = gnsm_core::model::front_length(&whole.bytes).expect("format 9 has a front section");
+    assert!(front_len > crate::catalog::FIRST_READ_BYTES, "the test needs a long front: {front_len} bytes");
+    assert!(front_len < whole.bytes.len(), "the weights follow the front");
+    let front = crate::catalog::load_front(&key);
+    assert_eq!(front.bytes.len(), front_len, "the second read fetches exactly the rest of the front");
+    assert!(front.bytes == whole.bytes[..front_len], "the two reads join into the stored front");
+    let score: f64 = Spi::get_one("SELECT gnsm_score(t) FROM long_front_t t WHERE id = 5").unwrap().unwrap();
+    assert!(score.is_finite());
+    assert!(!crate::cache::get(&key).table_model().network_loaded(), "a training row scores from the front");
+}
+
+#[pg_test]
+fn test_text_like_values_read_in_place_are_what_their_output_function_prints() {
+    // text, varchar, char(n) (padding kept) and a domain are read in place; a compressed value
+    // and an out-of-line one are flattened first; an integer goes through its output function
+    Spi::run(
+        "CREATE DOMAIN pg_temp_code AS text;
+         CREATE TABLE inplace_t (id int, t text, v varchar(8), c char(4), d pg_temp_code, n int);
+         ALTER TABLE inplace_t ALTER COLUMN d SET STORAGE EXTERNAL;
+         INSERT INTO inplace_t SELECT g, 't' || (g % 3), 'v' || (g % 2), 'c' || (g % 2), 'd' || (g % 3), g % 4 FROM generate_series(1, 300) g;
+         INSERT INTO inplace_t VALUES (301, repeat('ab', 5000), 'v1', 'c', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 300) i), 7)",
+    )
+    .unwrap();
+    let stored: String = Spi::get_one(
+        "SELECT pg_column_compression(t) || '/' || (pg_column_size(d) < octet_length(d))::text FROM inplace_t WHERE id = 301",
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(stored, "pglz/false", "row 301 holds a compressed value and an uncompressed out-of-line one");
+    Spi::run(&format!("SELECT gnsm_train('inplace_t', ARRAY['t','v','c','d','n'], '{FAST}')")).unwrap();
+    for id in [1, 2, 301] {
+        let mismatched: i64 = Spi::get_one(&format!(
+            "SELECT count(*) FROM gnsm_explain((SELECT r FROM inplace_t r WHERE id = {id})) e
+             JOIN LATERAL (SELECT format('%s', t) AS t, format('%s', v) AS v, format('%s', c) AS c, format('%s', d) AS d, format('%s', n) AS n
+                           FROM inplace_t WHERE id = {id}) x ON true
+             WHERE e.value IS DISTINCT FROM CASE e.column_name WHEN 't' THEN x.t WHEN 'v' THEN x.v WHEN 'c' THEN x.c WHEN 'd' THEN x.d ELSE x.n END"
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(mismatched, 0, "row {id}: every explained value is the column's output-function text");
+    }
+    let padded: String = Spi::get_one("SELECT value FROM gnsm_explain((SELECT r FROM inplace_t r WHERE id = 301)) WHERE column_name = 'c'").unwrap().unwrap();
+    assert_eq!(padded, "c   ", "char(4) keeps its padding, as bpcharout prints it");
+    // the long values are categories the model saw once: scoring finds them (not unseen)
+    let planted: f64 = Spi::get_one("SELECT gnsm_score(r) FROM inplace_t r WHERE id = 301").unwrap().unwrap();
+    assert!(planted.is_finite());
 }
 
 #[pg_test]

@@ -13,6 +13,11 @@ use pgrx::{pg_sys, AnyElement};
 pub struct RowEncoder {
     binding: Option<RowBinding>,
     codes: Vec<u32>,
+    /// The current row's attributes, deformed once per row.
+    values: Vec<pg_sys::Datum>,
+    nulls: Vec<bool>,
+    /// The argument type already checked to be a row type (a type cache look-up per row otherwise).
+    checked_type: Option<pg_sys::Oid>,
 }
 
 /// Raises the error for an argument that is not a row.
@@ -36,17 +41,23 @@ impl RowEncoder {
 
     /// Cells of one row under `model`; `mcxt` is the statement's memory context.
     pub fn encode(&mut self, model: &CachedModel, row: &AnyElement, mcxt: pg_sys::MemoryContext) -> &[u32] {
-        require_table_row(row);
-        // SAFETY: require_table_row checked that the datum is a composite value.
+        if self.checked_type != Some(row.oid()) {
+            require_table_row(row);
+            self.checked_type = Some(row.oid());
+        }
+        // SAFETY: require_table_row checked that a datum of this type is a composite value.
         let mut tuple = unsafe { RowTuple::from_datum(row.datum()) };
         let b = Self::bind(&mut self.binding, model, &tuple, mcxt);
+        // SAFETY: the binding was made for this tuple's row type.
+        unsafe { tuple.deform(b.tupdesc, &mut self.values, &mut self.nulls) };
         let codes = &mut self.codes;
         codes.clear();
         for (j, (&attnum, out)) in b.attnums.iter().zip(b.outputs.iter_mut()).enumerate() {
-            // SAFETY: the binding was made for this tuple's row type, and attnum is one of its attributes.
-            let cell = match unsafe { tuple.attr(attnum, b.tupdesc) } {
-                None => model.table().encode_cell(j, None),
-                Some(d) => out.with_text(d, |s| model.table().encode_cell(j, Some(s))),
+            // attnum is one of the row type's attributes (the binding found it by name)
+            let cell = if self.nulls[attnum - 1] {
+                model.table().encode_cell(j, None)
+            } else {
+                out.with_text(self.values[attnum - 1], |s| model.table().encode_cell(j, Some(s)))
             };
             // only a numeric column fed text that is not a number fails (a bytes model has no
             // stored types to check the row against)

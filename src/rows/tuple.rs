@@ -1,5 +1,5 @@
 //! Reading composite datums: the check that an argument is a row at all, and a row as a heap
-//! tuple whose attributes `heap_getattr` can read.
+//! tuple whose attributes `heap_getattr` (one) or `heap_deform_tuple` (all at once) can read.
 
 use crate::errors::raise;
 use crate::values::type_name;
@@ -42,6 +42,26 @@ impl RowTuple {
             tuple.t_data = header;
             RowTuple { tuple, typid: pgrx::heap_tuple_header_get_type_id(header), typmod: pgrx::heap_tuple_header_get_typmod(header) }
         }
+    }
+
+    /// Every attribute's raw datum and null flag under `tupdesc`, into reused buffers: one pass
+    /// over the tuple, where `attr` per column walks it from the start again for every column
+    /// after a variable-width one (`nocachegetattr` was the top symbol of scoring memoised rows).
+    ///
+    /// # Safety
+    ///
+    /// `tupdesc` must describe this tuple's row type (same typid and typmod). The datums point
+    /// into the tuple and are valid while it is.
+    pub unsafe fn deform(&mut self, tupdesc: pg_sys::TupleDesc, values: &mut Vec<pg_sys::Datum>, nulls: &mut Vec<bool>) {
+        // SAFETY: the caller's contract: tupdesc matches the tuple.
+        let natts = unsafe { (*tupdesc).natts } as usize;
+        values.clear();
+        values.resize(natts, pg_sys::Datum::from(0usize));
+        nulls.clear();
+        nulls.resize(natts, true);
+        // SAFETY: both buffers hold natts entries, as heap_deform_tuple writes for this
+        // descriptor (attributes the stored tuple lacks get their defaults or NULL).
+        unsafe { pg_sys::heap_deform_tuple(&mut self.tuple, tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr()) };
     }
 
     /// The raw datum of 1-based attribute `attnum` (None for NULL) under `tupdesc`.

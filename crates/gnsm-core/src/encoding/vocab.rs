@@ -16,7 +16,7 @@ pub struct ColumnVocab {
     pub counts: Vec<u64>,
     /// Non-NULL value -> code; probed with `&str`, so scoring allocates nothing.
     #[serde(skip)]
-    index: HashMap<String, u32>,
+    index: HashMap<String, u32, foldhash::fast::RandomState>,
     #[serde(skip)]
     null_code: Option<u32>,
 }
@@ -26,7 +26,7 @@ impl ColumnVocab {
     pub(super) fn from_counts(name: &str, mut pairs: Vec<(Option<String>, u64)>) -> Self {
         pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let (values, counts): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
-        let mut vocab = ColumnVocab { name: name.to_string(), values, counts, index: HashMap::new(), null_code: None };
+        let mut vocab = ColumnVocab { name: name.to_string(), values, counts, index: HashMap::default(), null_code: None };
         vocab.rebuild_index();
         vocab
     }
