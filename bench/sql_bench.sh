@@ -52,5 +52,12 @@ for n in "${sizes[@]}"; do
     json+=("{\"rows\":$n,\"train_seconds\":$train_s,\"backend_peak_rss_mib\":$peak_mib,\"count_seconds\":$count_s,\"indep_sql_seconds\":$indep_s,\"score_memo_seconds\":$memo_s,\"score_nomemo_seconds\":${nomemo_s:-null},\"score_2workers_seconds\":$par_s,\"distinct_rows\":$distinct}")
 done
 mkdir -p results
-printf '{"runs":[\n%s\n]}\n' "$(IFS=$',\n'; echo "${json[*]}")" > results/sql_bench.json
+# "runs" is replaced; the other keys (bench/distinct_scoring.sh writes "distinct_scoring") stay
+python3 - "[$(IFS=,; echo "${json[*]}")]" <<'EOF'
+import json, os, sys
+path = "results/sql_bench.json"
+doc = json.load(open(path)) if os.path.exists(path) else {}
+doc["runs"] = json.loads(sys.argv[1])
+json.dump(doc, open(path, "w"), indent=1)
+EOF
 runuser -u postgres -- psql -X -q -d postgres -c "DROP DATABASE $DB"
