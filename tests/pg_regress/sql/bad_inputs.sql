@@ -201,9 +201,11 @@ INSERT INTO matrix (area, input, q) VALUES
 ('map models', 'gnsm_train_agg map model, scored by bytes', $$SELECT 1 / (count(gnsm_score_bytes(m, g.model)) = 12)::int FROM b_maps m, (SELECT gnsm_train_agg(s, pg_temp.map_fast()) AS model FROM (SELECT mask FROM b_maps) s) g$$);
 UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
 
--- model format 9 keeps the network weights in a section of their own, checked when they are read
+-- model format 9 keeps the network weights in a section of their own, checked when they are read:
+-- rows with stored scores never read them, so the row scored here pairs a1 with b2, which
+-- training never saw together
 INSERT INTO matrix (area, input, q) VALUES
-('catalog', 'network weights flipped by hand', $$UPDATE gnsm.models SET model = overlay(model PLACING '\xdeadbeef'::bytea FROM length(model) - 64) WHERE name = 'b_main'; SELECT gnsm_score(m) FROM b_main m$$);
+('catalog', 'network weights flipped by hand, a row that needs them', $$UPDATE gnsm.models SET model = overlay(model PLACING '\xdeadbeef'::bytea FROM length(model) - 64) WHERE name = 'b_main'; SELECT gnsm_score(m, 'b_main') FROM (SELECT 'a1'::text AS a, 'b2'::text AS b, c FROM b_main) m$$);
 UPDATE matrix SET result = pg_temp.outcome(q) WHERE result IS NULL;
 
 SELECT id, area, input, result FROM matrix ORDER BY id;
