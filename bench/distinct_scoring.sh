@@ -78,11 +78,5 @@ for t in census gen; do
 done
 mkdir -p results
 records="[$(IFS=,; echo "${json[*]}")]"
-python3 - "$records" <<'EOF'
-import json, os, sys
-path = "results/sql_bench.json"
-doc = json.load(open(path)) if os.path.exists(path) else {}
-doc["distinct_scoring"] = json.loads(sys.argv[1])
-json.dump(doc, open(path, "w"), indent=1)
-EOF
+python3 bench/python/merge_results.py results/sql_bench.json distinct_scoring "$records"
 runuser -u postgres -- psql -X -q -d postgres -c "DROP DATABASE $DB"

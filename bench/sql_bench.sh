@@ -53,11 +53,5 @@ for n in "${sizes[@]}"; do
 done
 mkdir -p results
 # "runs" is replaced; the other keys (bench/distinct_scoring.sh writes "distinct_scoring") stay
-python3 - "[$(IFS=,; echo "${json[*]}")]" <<'EOF'
-import json, os, sys
-path = "results/sql_bench.json"
-doc = json.load(open(path)) if os.path.exists(path) else {}
-doc["runs"] = json.loads(sys.argv[1])
-json.dump(doc, open(path, "w"), indent=1)
-EOF
+python3 bench/python/merge_results.py results/sql_bench.json runs "[$(IFS=,; echo "${json[*]}")]"
 runuser -u postgres -- psql -X -q -d postgres -c "DROP DATABASE $DB"

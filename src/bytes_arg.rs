@@ -89,11 +89,7 @@ impl RawBytea {
 
     /// Runs `f` on the whole value, detoasted (fetched and decompressed when it had to be).
     pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        // SAFETY: pg_detoast_datum_packed returns a plain varlena that lives at least as long as
-        // the current memory context; the slice does not outlive `f`.
-        unsafe {
-            let v = pg_sys::pg_detoast_datum_packed(self.datum.cast_mut_ptr());
-            f(pgrx::varlena::varlena_to_byte_slice(v))
-        }
+        // SAFETY: a RawBytea holds a non-NULL bytea datum.
+        unsafe { crate::values::with_varlena_bytes(self.datum, f) }
     }
 }

@@ -85,21 +85,8 @@ impl OutputFn {
     pub fn with_text<R>(&mut self, datum: pg_sys::Datum, f: impl FnOnce(&str) -> R) -> R {
         if self.text_like {
             // SAFETY: callers pass a non-null datum of the type this was made for, a varlena
-            // (textout, varcharout and bpcharout all print its bytes as they are); a compressed or
-            // out-of-line value is flattened into a palloc'd copy first, freed after `f`.
-            return unsafe {
-                let ptr = datum.cast_mut_ptr::<pg_sys::varlena>();
-                if pgrx::varlena::varatt_is_1b_e(ptr) || pgrx::varlena::varatt_is_4b_c(ptr) {
-                    let flat = pg_sys::pg_detoast_datum_packed(ptr);
-                    let out = f(&lossless_utf8(pgrx::varlena::varlena_to_byte_slice(flat)));
-                    if flat != ptr {
-                        pg_sys::pfree(flat.cast());
-                    }
-                    out
-                } else {
-                    f(&lossless_utf8(pgrx::varlena::varlena_to_byte_slice(ptr)))
-                }
-            };
+            // (textout, varcharout and bpcharout all print its bytes as they are).
+            return unsafe { with_varlena_bytes(datum, |bytes| f(&lossless_utf8(bytes))) };
         }
         // SAFETY: callers pass a non-null datum of the type this output function was looked up
         // for; the function returns a palloc'd C string, read and then freed here.
@@ -109,6 +96,27 @@ impl OutputFn {
             pg_sys::pfree(p.cast());
             out
         }
+    }
+}
+
+/// Runs `f` on the bytes of a varlena datum (text, bytea, ...), flattened first when it is
+/// compressed or out of line (a palloc'd copy, freed after `f`); an inline value is read in
+/// place, without a call into Postgres.
+///
+/// # Safety
+///
+/// `datum` must be a valid, non-null varlena datum.
+pub unsafe fn with_varlena_bytes<R>(datum: pg_sys::Datum, f: impl FnOnce(&[u8]) -> R) -> R {
+    let ptr = datum.cast_mut_ptr::<pg_sys::varlena>();
+    // SAFETY: the caller's contract: a valid varlena. pg_detoast_datum_packed returns it as is or
+    // a palloc'd plain copy; the slice does not outlive `f`, and only a copy is freed.
+    unsafe {
+        let flat = if pgrx::varlena::varatt_is_1b_e(ptr) || pgrx::varlena::varatt_is_4b_c(ptr) { pg_sys::pg_detoast_datum_packed(ptr) } else { ptr };
+        let out = f(pgrx::varlena::varlena_to_byte_slice(flat));
+        if flat != ptr {
+            pg_sys::pfree(flat.cast());
+        }
+        out
     }
 }
 

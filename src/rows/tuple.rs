@@ -55,9 +55,8 @@ impl RowTuple {
     pub unsafe fn deform(&mut self, tupdesc: pg_sys::TupleDesc, values: &mut Vec<pg_sys::Datum>, nulls: &mut Vec<bool>) {
         // SAFETY: the caller's contract: tupdesc matches the tuple.
         let natts = unsafe { (*tupdesc).natts } as usize;
-        values.clear();
+        // sized once per row type: heap_deform_tuple writes every one of the natts entries
         values.resize(natts, pg_sys::Datum::from(0usize));
-        nulls.clear();
         nulls.resize(natts, true);
         // SAFETY: both buffers hold natts entries, as heap_deform_tuple writes for this
         // descriptor (attributes the stored tuple lacks get their defaults or NULL).
