@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Distinct-row scoring speed (issue 13) against the installed extension (run scripts/demo first):
 # rows/s of `SELECT gnsm_score(t, model) FROM t` with the memo off and no parallel workers, for the
-# fast scorer (the default) and the exact one ("scorer": "exact"), next to count(*) and an
-# independent-columns score in plain SQL on the same table, in one run. Tables: census (all 33
-# columns, from ../shared/data) and a generated table of distinct rows (10 categorical columns,
-# 2 numeric). Prints a markdown table and merges the records into results/sql_bench.json under
-# "distinct_scoring".
-# usage: bench/distinct_scoring.sh [GENERATED_ROWS]     (default 1000000)
+# default scorer ("scorer": "auto", ADR 016: the fast scorer when the training rows hold at least
+# 30,000 distinct rows, else the exact one; the record's "fitted" says which), the fast one and the
+# exact one, next to count(*) and an independent-columns score in plain SQL on the same table, in
+# one run. Tables: census (all 33 columns, from ../shared/data) and generated tables of distinct
+# rows (10 categorical columns, 2 numeric) of each size given. Prints a markdown table, merges the
+# records into results/sql_bench.json under "distinct_scoring" and draws
+# results/distinct_scoring.svg (rows/s per method against table size).
+# usage: bench/distinct_scoring.sh [GENERATED_ROWS ...]     (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=gnsm_distinct
-gen_rows="${1:-1000000}"
+gen_sizes=("$@"); [ ${#gen_sizes[@]} -gt 0 ] || gen_sizes=(1000000)
 # extra training options (a smoke run passes a small step budget)
 extra_opts="${GNSM_BENCH_TRAIN_OPTS:-}"
 [ -n "$extra_opts" ] || extra_opts='{}'
-# the exact scorer runs at about 700 rows/s: it is timed on this many rows of each table
+# the exact scorer runs at 400-700 rows/s: it is timed on this many rows of each table
 exact_rows=3000
 P() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -At -d "$DB" "$@"; }
 runuser -u postgres -- psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
@@ -37,12 +39,17 @@ zcat ../shared/data/census/census.csv.gz | P -c "COPY census FROM STDIN WITH (FO
 P -c "ALTER TABLE census DROP COLUMN is_anomaly" -c "VACUUM ANALYZE census"
 
 # generated: 10 categorical columns with a dependency between the first two, 2 numeric ones; an id
-# and a random float make every row distinct
-P -v rows="$gen_rows" -f bench/distinct_table.sql
+# and a random float make every row distinct; one table per size
+gen_tables=()
+for n in "${gen_sizes[@]}"; do
+    P -v rows="$n" -f bench/distinct_table.sql
+    P -c "ALTER TABLE gen RENAME TO gen_$n"
+    gen_tables+=("gen_$n")
+done
 
 json=()
 printf '| table | rows | distinct rows | scorer | gnsm rows/s | IndepNLL-SQL rows/s | count(*) rows/s | gnsm / IndepNLL-SQL |\n|---|---|---|---|---|---|---|---|\n'
-for t in census gen; do
+for t in census "${gen_tables[@]}"; do
     if [ "$t" = census ]; then
         arr=$(printf "'%s'," "${model_cols[@]}"); arr="ARRAY[${arr%,}]"; opts='{}'
         catcols=("${model_cols[@]}")
@@ -52,7 +59,7 @@ for t in census gen; do
     fi
     n=$(P -c "SELECT count(*) FROM $t")
     distinct=$(P -c "SELECT count(*) FROM (SELECT DISTINCT * FROM $t) d")
-    for scorer in fast exact; do
+    for scorer in auto fast exact; do
         o=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d.update(json.loads(sys.argv[4])); d.update(name=sys.argv[2], scorer=sys.argv[3], seed=1); print(json.dumps(d))" "$opts" "${t}_$scorer" "$scorer" "$extra_opts")
         P -c "SET client_min_messages = warning" -c "SELECT count(*) FROM gnsm_train('$t', $arr, '$o')" >/dev/null
     done
@@ -67,16 +74,20 @@ for t in census gen; do
     done
     indep_q="WITH $(IFS=,; echo "${withs[*]}") SELECT max(-($(IFS=+; echo "${sum[*]}"))) FROM $t t ${joins[*]}"
     indep_s=$(timed "$indep_q")
-    fast_s=$(timed "SELECT max(gnsm_score(t, '${t}_fast')) FROM $t t")
-    exact_s=$(timed "SELECT max(gnsm_score(t, '${t}_exact')) FROM (SELECT * FROM $t LIMIT $exact_rows) t")
-    for scorer in fast exact; do
-        if [ "$scorer" = fast ]; then rows=$n; secs=$fast_s; else rows=$exact_rows; secs=$exact_s; fi
+    # what "auto" chose; a model that scores exactly is timed on exact_rows rows
+    fitted=$(P -c "SELECT metrics->>'scorer' FROM gnsm.models WHERE name = '${t}_auto'")
+    for scorer in auto fast exact; do
+        fit=$scorer; [ "$scorer" = auto ] && fit=$fitted
+        rows=$n; [ "$fit" = fast ] || rows=$(( n < exact_rows ? n : exact_rows ))
+        secs=$(timed "SELECT max(gnsm_score(t, '${t}_$scorer')) FROM (SELECT * FROM $t LIMIT $rows) t")
         r=$(rate "$rows" "$secs"); ri=$(rate "$n" "$indep_s"); rc=$(rate "$n" "$count_s")
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$n" "$distinct" "$scorer" "$r" "$ri" "$rc" "$(awk -v a="$r" -v b="$ri" 'BEGIN{printf "%.2f", a/b}')"
-        json+=("{\"table\":\"$t\",\"rows\":$n,\"distinct_rows\":$distinct,\"scorer\":\"$scorer\",\"scored_rows\":$rows,\"rows_per_s\":$r,\"indep_sql_rows_per_s\":$ri,\"count_rows_per_s\":$rc}")
+        label=$scorer; [ "$scorer" = auto ] && label="auto ($fit)"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$n" "$distinct" "$label" "$r" "$ri" "$rc" "$(awk -v a="$r" -v b="$ri" 'BEGIN{printf "%.2f", a/b}')"
+        json+=("{\"table\":\"$t\",\"rows\":$n,\"distinct_rows\":$distinct,\"scorer\":\"$scorer\",\"fitted\":\"$fit\",\"scored_rows\":$rows,\"rows_per_s\":$r,\"indep_sql_rows_per_s\":$ri,\"count_rows_per_s\":$rc}")
     done
 done
 mkdir -p results
 records="[$(IFS=,; echo "${json[*]}")]"
 python3 bench/python/merge_results.py results/sql_bench.json distinct_scoring "$records"
+python3 bench/python/plot_distinct.py results/sql_bench.json results/distinct_scoring.svg
 runuser -u postgres -- psql -X -q -d postgres -c "DROP DATABASE $DB"

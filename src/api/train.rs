@@ -11,17 +11,20 @@ use crate::maps::source::{resolve_map, MapSource};
 use crate::options::{self, Activate, MapOptions, TrainOptions};
 use crate::source::{self, KindOverrides, Source};
 use gnsm_core::map::MapItem;
-use gnsm_core::model::Model;
+use gnsm_core::model::{distinct_rows, Model};
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation, PgSqlErrorCode};
 use std::time::Instant;
 
 /// The metrics JSON stored with a model.
-pub fn metrics_json(model: &Model, source_rows: u64, sampled: bool, total_seconds: f64) -> serde_json::Value {
+pub fn metrics_json(model: &Model, source_rows: u64, distinct_rows: usize, sampled: bool, total_seconds: f64) -> serde_json::Value {
     let r = &model.report;
     serde_json::json!({
         "train_rows": r.train_rows + r.val_rows,
         "source_rows": source_rows,
+        "distinct_rows": distinct_rows,
+        // what "scorer": "auto" chose (ADR 016), or what the options asked for
+        "scorer": if model.fast.is_some() { "fast" } else { "exact" },
         "sampled": sampled,
         "fit_rows": r.train_rows,
         "val_rows": r.val_rows,
@@ -58,7 +61,7 @@ fn train_and_store(relid: pg_sys::Oid, columns: Option<Vec<Option<String>>>, opt
     }
     let model = fit_with_progress(read.encoder, &read.table, &opts, &name);
     let seconds = started.elapsed().as_secs_f64();
-    let metrics = metrics_json(&model, read.total_rows, read.sampled, seconds);
+    let metrics = metrics_json(&model, read.total_rows, distinct_rows(&read.table), read.sampled, seconds);
     let val_loss = model.report.best_val_loss;
     let train_rows = read.table.n_rows as i64;
     let new = NewModel {

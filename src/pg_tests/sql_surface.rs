@@ -347,6 +347,30 @@ fn test_scores_do_not_depend_on_the_tables_column_order() {
 
 
 #[pg_test]
+fn test_auto_scorer_fits_the_fast_scorer_only_on_a_table_of_many_distinct_rows() {
+    // 600 rows, 12 distinct: "auto" (the default) keeps the exact scorer and says so
+    make_dependent_table("autofew");
+    Spi::run(&format!("SELECT gnsm_train('autofew', ARRAY['a','b','c'], '{FAST}')")).unwrap();
+    let row = |sql: &str| Spi::get_one::<String>(sql).unwrap().unwrap();
+    assert_eq!(row("SELECT options->>'scorer' FROM gnsm.models WHERE name = 'autofew'"), "auto");
+    assert_eq!(row("SELECT metrics->>'scorer' FROM gnsm.models WHERE name = 'autofew'"), "exact");
+    assert_eq!(row("SELECT metrics->>'distinct_rows' FROM gnsm.models WHERE name = 'autofew'"), "12");
+    // 30,000 distinct rows (ADR 016's threshold): the fast scorer, which scores every row
+    Spi::run(
+        "CREATE TABLE automany AS SELECT 'a' || (g % 300) AS a, 'b' || (g / 300) AS b, 'c' || (g % 7) AS c
+         FROM generate_series(0, 29999) g",
+    )
+    .unwrap();
+    // (500 head rows: the student's teacher rows are what a debug build spends its time on)
+    let opts = FAST.replace("\"seed\": 1", "\"seed\": 1, \"max_head_rows\": 500");
+    Spi::run(&format!("SELECT gnsm_train('automany', ARRAY['a','b','c'], '{opts}')")).unwrap();
+    assert_eq!(row("SELECT metrics->>'scorer' FROM gnsm.models WHERE name = 'automany'"), "fast");
+    assert_eq!(row("SELECT metrics->>'distinct_rows' FROM gnsm.models WHERE name = 'automany'"), "30000");
+    let scored = Spi::get_one::<i64>("SELECT count(gnsm_score(t)) FROM automany t").unwrap();
+    assert_eq!(scored, Some(30_000));
+}
+
+#[pg_test]
 fn test_fast_scorer_scores_explains_and_places_rows_like_the_exact_path() {
     make_dependent_table("fastdep");
     let opts = FAST.replace("\"seed\": 1", "\"seed\": 1, \"scorer\": \"fast\", \"name\": \"fastdep_fast\"");
@@ -371,6 +395,6 @@ fn test_fast_scorer_scores_explains_and_places_rows_like_the_exact_path() {
     assert_fails(
         "SELECT gnsm_train('fastdep', ARRAY['a','b','c'], '{\"scorer\": \"quick\"}')",
         "22023",
-        "gnsm option \"scorer\" must be one of \"fast\", \"exact\"",
+        "gnsm option \"scorer\" must be one of \"auto\", \"fast\", \"exact\"",
     );
 }

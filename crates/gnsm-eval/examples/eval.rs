@@ -80,10 +80,11 @@ fn parse_args() -> Result<Args, String> {
             "--max-head-rows" => a.config.max_head_rows = num(&val)? as usize,
             "--threads" => a.config.threads = num(&val)? as usize,
             "--scorer" => {
-                a.config.fast_scorer = match val.as_str() {
-                    "fast" => true,
-                    "exact" => false,
-                    other => return Err(format!("--scorer: \"fast\" or \"exact\", got {other:?}")),
+                (a.config.fast_scorer, a.config.auto_scorer) = match val.as_str() {
+                    "auto" => (false, true),
+                    "fast" => (true, false),
+                    "exact" => (false, false),
+                    other => return Err(format!("--scorer: \"auto\", \"fast\" or \"exact\", got {other:?}")),
                 }
             }
             "--ema" => a.config.ema_decay = num(&val)? as f32,
@@ -236,6 +237,11 @@ fn main() {
                 let t1 = Instant::now();
                 let scores = model.score_table(&gnsm_test, Some(&pool)).unwrap_or_else(|e| panic!("{name}: {e}"));
                 let score_s = t1.elapsed().as_secs_f64();
+                eprintln!(
+                    "scorer {name} {proto} seed {seed}: {} ({} distinct training rows)",
+                    if model.fast.is_some() { "fast" } else { "exact" },
+                    gnsm_core::model::distinct_rows(&gnsm_fit)
+                );
                 if model.fast.is_some() {
                     // the fast scorer against the exact one it was fitted to, on the same model
                     let t = Instant::now();

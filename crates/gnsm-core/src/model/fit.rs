@@ -3,6 +3,7 @@
 //! sum (ADR 010), store the training rows' score quantiles and their exact scores (warm scores).
 
 use super::{Evidence, Model, WarmScores, N_QUANTILES};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use crate::encoding::{CodedTable, Encoder, TableBuilder};
 use crate::error::{Error, Result};
@@ -17,6 +18,12 @@ use ndarray::ArrayView2;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+/// Distinct rows of a coded table (numeric cells are coded by value, so equal rows code alike).
+pub fn distinct_rows(table: &CodedTable) -> usize {
+    let mut seen: HashSet<&[u32], foldhash::fast::RandomState> = HashSet::with_capacity_and_hasher(table.n_rows.min(1 << 20), Default::default());
+    (0..table.n_rows).filter(|&r| seen.insert(table.row(r))).count()
+}
 
 impl Model {
     /// Trains a model on raw rows (values in `names` order; `None` is NULL).
@@ -47,6 +54,9 @@ impl Model {
     ) -> Result<Model> {
         config.validate()?;
         let start = Instant::now();
+        // "scorer": "auto" is decided before training, whose time reserve counts the teacher rows
+        let distinct = distinct_rows(table);
+        let config = &config.resolve_scorer(distinct);
         let (network, report) = train_network(&encoder, table, config, pool, hooks)?;
         // the frequency model counts categories; numeric columns are scored from the encoder's stats
         let frequency = config.frequency_feature.then(|| IndepNll::fit(table, &encoder.block_sizes()));

@@ -258,6 +258,7 @@ impl TrainConfigV4 {
             frequency_blend: self.frequency_blend,
             pairwise: false,
             fast_scorer: false,
+            auto_scorer: false,
         }
     }
 }

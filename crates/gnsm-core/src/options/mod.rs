@@ -229,10 +229,11 @@ pub fn parse(options: Option<&Value>, default_threads: usize) -> Result<TrainOpt
             "frequency_blend" => c.frequency_blend = boolean(key, v)?,
             "pairwise" => c.pairwise = boolean(key, v)?,
             "scorer" => {
-                c.fast_scorer = match v.as_str() {
-                    Some("fast") => true,
-                    Some("exact") => false,
-                    _ => return Err(bad(key, "one of \"fast\", \"exact\"", v)),
+                (c.fast_scorer, c.auto_scorer) = match v.as_str() {
+                    Some("auto") => (false, true),
+                    Some("fast") => (true, false),
+                    Some("exact") => (false, false),
+                    _ => return Err(bad(key, "one of \"auto\", \"fast\", \"exact\"", v)),
                 }
             }
             other if MAP_ONLY_KEYS.contains(&other) => return Err(map_key_on_table(other)),
@@ -272,7 +273,11 @@ pub fn to_json(o: &TrainOptions) -> Value {
         "gmm_components": c.gmm_components, "max_head_rows": c.max_head_rows,
         "signal_min": c.signal_min, "signal_max": c.signal_max, "norm_features": c.norm_features,
         "dsm_draws": c.dsm_draws, "frequency_blend": c.frequency_blend, "pairwise": c.pairwise,
-        "scorer": if c.fast_scorer { "fast" } else { "exact" },
+        "scorer": match (c.auto_scorer, c.fast_scorer) {
+            (true, _) => "auto",
+            (false, true) => "fast",
+            (false, false) => "exact",
+        },
     })
 }
 

@@ -45,7 +45,7 @@ const MEANINGS: &[(&str, &str)] = &[
     ("dsm_draws", "fixed noise draws per level for the per-row denoising-loss features (0 = off)"),
     ("frequency_blend", "add the standardised independent-columns NLL to the score (needs frequency_feature); false = no such term"),
     ("pairwise", "add the standardised pairwise-conditional NLL to the score: each value's worst surprise given one other column of its row"),
-    ("scorer", "\"exact\": the score network's 41 forward passes per distinct row (milliseconds); \"fast\": also fit a small network to the exact score's head after training and score each row with one pass of it (microseconds; ADR 011 gives its ranking against the exact one)"),
+    ("scorer", "\"auto\": \"fast\" when the training rows hold at least 30,000 distinct rows, else \"exact\" (ADR 016; metrics->>'scorer' says which); \"exact\": the score network's 41 forward passes per distinct row (milliseconds); \"fast\": also fit a small network to the exact score's head after training and score each row with one pass of it (microseconds; ADR 011 gives its ranking against the exact one)"),
 ];
 
 /// What each map-only key means, in `MAP_ONLY_KEYS` order; each says it is for map models, and

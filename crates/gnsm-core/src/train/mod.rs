@@ -68,9 +68,20 @@ pub struct TrainConfig {
     /// Add the standardised pairwise-conditional NLL (`frequency::PairwiseNll`) to the score.
     pub pairwise: bool,
     /// Score with the fitted fast scorer (`fast::FastScorer`, option `"scorer": "fast"`) instead
-    /// of the network's 41 forward passes per row (`"exact"`).
+    /// of the network's 41 forward passes per row (`"exact"`). In a stored model: the scorer the
+    /// fit chose.
     pub fast_scorer: bool,
+    /// Option `"scorer": "auto"` (the default): the fit sets `fast_scorer` from the training rows'
+    /// distinct count (`resolve_scorer`). Not stored: a fitted model's config holds the choice.
+    #[serde(skip)]
+    pub auto_scorer: bool,
 }
+
+/// Distinct training rows from which `"scorer": "auto"` fits the fast scorer (ADR 016): about a
+/// minute of exact scoring on one backend (the default network scores 413-640 distinct rows/s;
+/// BENCHMARKS.md "Fast scorer"), the default training budget. Below it the exact score of every
+/// distinct row the table holds costs less than training did, and the memo keeps it.
+pub const AUTO_FAST_MIN_DISTINCT_ROWS: usize = 30_000;
 
 impl Default for TrainConfig {
     fn default() -> Self {
@@ -114,14 +125,28 @@ impl Default for TrainConfig {
             frequency_blend: true,
             // pair conditionals see broken dependencies between common values; ADR 010
             pairwise: true,
-            // exact by default: the fast scorer's ranking stays within 0.3 AUROC of the exact one
-            // on most data sets but not all (chess, cmc: 1-2 points; ADR 011), so it is opt-in
+            // "auto": the fast scorer only where the table is too distinct for the exact one
+            // (ADR 016); its ranking stays within 0.3 points of the exact one on most data sets
+            // but not on all (cmc, u2r, probe: ADR 011)
             fast_scorer: false,
+            auto_scorer: true,
         }
     }
 }
 
 impl TrainConfig {
+    /// The config with `"scorer": "auto"` decided for a table of `distinct_rows` distinct rows:
+    /// the fast scorer when there are at least `AUTO_FAST_MIN_DISTINCT_ROWS` (a config that
+    /// already asks for the fast scorer keeps it).
+    pub fn resolve_scorer(&self, distinct_rows: usize) -> TrainConfig {
+        let mut c = self.clone();
+        if c.auto_scorer {
+            c.fast_scorer |= distinct_rows >= AUTO_FAST_MIN_DISTINCT_ROWS;
+            c.auto_scorer = false;
+        }
+        c
+    }
+
     /// Checks every field's range; the error names the field.
     pub fn validate(&self) -> Result<()> {
         let check = |ok: bool, name: &str, reason: &str| if ok { Ok(()) } else { Err(invalid(name, reason)) };
