@@ -176,6 +176,17 @@ struct Run {
     ap: f64,
     train_s: f64,
     score_s: f64,
+    /// gnsm only: the scorer the fit chose ("fast" or "exact"), and for a fast one the exact
+    /// scorer's AUROC and AP on the same model and the Spearman correlation of the two scores.
+    scorer: &'static str,
+    exact: Option<(f64, f64, f64)>,
+}
+
+impl Run {
+    /// A peer's run (no scorer choice).
+    fn peer(auroc: f64, ap: f64, train_s: f64, score_s: f64) -> Run {
+        Run { auroc, ap, train_s, score_s, scorer: "", exact: None }
+    }
 }
 
 fn main() {
@@ -242,10 +253,12 @@ fn main() {
                     if model.fast.is_some() { "fast" } else { "exact" },
                     gnsm_core::model::distinct_rows(&gnsm_fit)
                 );
+                let mut exact_run = None;
                 if model.fast.is_some() {
                     // the fast scorer against the exact one it was fitted to, on the same model
                     let t = Instant::now();
                     let exact = model.score_table_exact(&gnsm_test, Some(&pool)).unwrap_or_else(|e| panic!("{name}: {e}"));
+                    exact_run = Some((auroc(&exact, &labels), average_precision(&exact, &labels), spearman(&scores, &exact)));
                     eprintln!(
                         "fidelity {name} {proto} seed {seed}: fast AUROC {:.2} AP {:.2} ({score_s:.2} s) | exact AUROC {:.2} AP {:.2} ({:.2} s) | Spearman {:.4}",
                         100.0 * auroc(&scores, &labels),
@@ -270,9 +283,16 @@ fn main() {
                 let s_avf: Vec<f64> = rows.iter().map(|r| avf.score(r)).collect();
                 let avf_score_s = t5.elapsed().as_secs_f64();
                 runs.push([
-                    Run { auroc: auroc(&scores, &labels), ap: average_precision(&scores, &labels), train_s, score_s },
-                    Run { auroc: auroc(&s_indep, &labels), ap: average_precision(&s_indep, &labels), train_s: indep_fit_s, score_s: indep_score_s },
-                    Run { auroc: auroc(&s_avf, &labels), ap: average_precision(&s_avf, &labels), train_s: avf_fit_s, score_s: avf_score_s },
+                    Run {
+                        auroc: auroc(&scores, &labels),
+                        ap: average_precision(&scores, &labels),
+                        train_s,
+                        score_s,
+                        scorer: if model.fast.is_some() { "fast" } else { "exact" },
+                        exact: exact_run,
+                    },
+                    Run::peer(auroc(&s_indep, &labels), average_precision(&s_indep, &labels), indep_fit_s, indep_score_s),
+                    Run::peer(auroc(&s_avf, &labels), average_precision(&s_avf, &labels), avf_fit_s, avf_score_s),
                 ]);
             }
             let stat = |m: usize, f: fn(&Run) -> f64| mean_std(&runs.iter().map(|r| f(&r[m])).collect::<Vec<_>>());
@@ -313,7 +333,13 @@ fn main() {
                             json_num(x.score_s)
                         )
                     };
-                    format!("{{\"seed\":{seed},\"methods\":{{\"gnsm\":{},\"indep\":{},\"avf\":{}}}}}", m(&r[0]), m(&r[1]), m(&r[2]))
+                    // the default scorer's choice, and the exact scorer on the same model when it chose the fast one
+                    let exact = match r[0].exact {
+                        Some((a, p, rho)) => format!(",\"exact_auroc\":{},\"exact_ap\":{},\"spearman_exact\":{}", json_num(a), json_num(p), json_num(rho)),
+                        None => String::new(),
+                    };
+                    let gnsm = format!("{}, \"scorer\":\"{}\"{exact}}}", m(&r[0]).trim_end_matches('}'), r[0].scorer);
+                    format!("{{\"seed\":{seed},\"methods\":{{\"gnsm\":{gnsm},\"indep\":{},\"avf\":{}}}}}", m(&r[1]), m(&r[2]))
                 })
                 .collect();
             json_rows.push(format!(
