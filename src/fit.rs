@@ -6,11 +6,12 @@ use crate::gucs;
 use crate::options::TrainOptions;
 use gnsm_core::encoding::{CodedTable, Encoder};
 use gnsm_core::map::{MapConfig, MapItem, MapModel};
-use gnsm_core::model::Model;
-use gnsm_core::train::{Hooks, Progress};
+use gnsm_core::model::{budget_left, Model};
+use gnsm_core::train::{Hooks, Progress, TrainConfig};
 use gnsm_core::Error;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
+use std::time::Instant;
 
 /// Builds the worker pool with every signal blocked while the threads start: they inherit the
 /// mask, so Postgres' handlers (cancel, timeout, terminate) keep running on the backend thread.
@@ -105,17 +106,22 @@ fn raise_fit_error(e: Error, label: &str) -> ! {
 }
 
 /// Trains a model on coded rows with progress NOTICEs and clean cancellation; never returns a
-/// partial model (a cancel raises the backend's own cancel/timeout ERROR).
-pub fn fit_with_progress(encoder: Encoder, table: &CodedTable, opts: &TrainOptions, label: &str) -> Model {
+/// partial model (a cancel raises the backend's own cancel/timeout ERROR). `started` is when the
+/// statement began reading the rows: that time counts against `max_seconds` too.
+pub fn fit_with_progress(encoder: Encoder, table: &CodedTable, opts: &TrainOptions, label: &str, started: Instant) -> Model {
     warn_if_tiny(table.n_rows, opts, label);
     let pool = build_pool(opts.config.threads);
     let mut progress = progress_notices(label);
     let mut interrupt = serve_interrupts;
     let mut hooks = Hooks { progress: &mut progress, interrupt: &mut interrupt };
-    let result = Model::fit_coded(encoder, table, &opts.config, &pool, &mut hooks);
+    // the fit gets what reading the rows left of max_seconds (at least a quarter of it); the
+    // model keeps the budget the options gave
+    let config = TrainConfig { max_seconds: budget_left(opts.config.max_seconds, started), ..opts.config.clone() };
+    let result = Model::fit_coded(encoder, table, &config, &pool, &mut hooks);
     drop(pool);
     match result {
-        Ok(m) => {
+        Ok(mut m) => {
+            m.config.max_seconds = opts.config.max_seconds;
             notice_if_timed_out(&m.report.stopped_by, m.report.steps, opts.config.steps, opts.config.max_seconds, label);
             m
         }

@@ -161,7 +161,8 @@ fn finish(state: &mut AggState) -> Option<Vec<u8>> {
     let opts = state.options.take().expect("set with the builder, on the first row");
     let (encoder, table) = builder.finish().or_raise("gnsm_train_agg");
     let label = opts.name.clone().unwrap_or_else(|| "aggregate".to_string());
-    let model = fit_with_progress(encoder, &table, &opts, &label);
+    // the rows arrived through the transition function: the fit gets the whole budget
+    let model = fit_with_progress(encoder, &table, &opts, &label, std::time::Instant::now());
     Some(model.to_bytes())
 }
 

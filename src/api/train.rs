@@ -59,7 +59,7 @@ fn train_and_store(relid: pg_sys::Oid, columns: Option<Vec<Option<String>>>, opt
             read.table.n_rows
         );
     }
-    let model = fit_with_progress(read.encoder, &read.table, &opts, &name);
+    let model = fit_with_progress(read.encoder, &read.table, &opts, &name, started);
     let seconds = started.elapsed().as_secs_f64();
     let metrics = metrics_json(&model, read.total_rows, distinct_rows(&read.table), read.sampled, seconds);
     let val_loss = model.report.best_val_loss;

@@ -138,7 +138,7 @@ fn main() {
             };
             let pool = build_pool(threads).expect("pool");
             let t = Instant::now();
-            let (_net, report) = Hooks::silent(|h| train_network(&encoder, &table, &config, &pool, h)).expect("train");
+            let (_net, report) = Hooks::silent(|h| train_network(&encoder, &table, &config, 0.0, &pool, h)).expect("train");
             let secs = t.elapsed().as_secs_f64();
             // forward + backward ~ 3x the forward FLOPs (two GEMMs per forward GEMM in backward)
             let gflops = 3.0 * fwd * (steps * config.batch_size) as f64 / secs / 1e9;

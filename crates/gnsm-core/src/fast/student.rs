@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// Hidden width. 64 keeps one row's forward pass near 6k multiply-adds (a few microseconds).
 pub const HIDDEN: usize = 64;
 /// Passes over the teacher rows.
-const EPOCHS: usize = 40;
+pub(crate) const EPOCHS: usize = 40;
 /// Rows per Adam step.
 const BATCH: usize = 64;
 /// Adam step size at the start; it decays to a tenth by a cosine.
@@ -160,7 +160,8 @@ impl Student {
     }
 
     /// Fits a student to `targets` (one per row of `rows`, with `n_aux` auxiliary inputs per row
-    /// in `aux`), deterministically for a seed. `interrupt` is asked once per epoch.
+    /// in `aux`), deterministically for a seed as long as the epochs fit in `seconds` (else fewer
+    /// epochs, timed on the first). `interrupt` is asked once per epoch.
     #[allow(clippy::too_many_arguments)]
     pub fn fit(
         n_num: usize,
@@ -170,8 +171,10 @@ impl Student {
         aux: &[f32],
         targets: &[f32],
         seed: u64,
+        seconds: f64,
         interrupt: &mut dyn FnMut() -> bool,
     ) -> Option<Student> {
+        let started = std::time::Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xFA57);
         let mut s = Student::new(n_num, cards, n_aux, &mut rng);
         let n = rows.len().min(targets.len());
@@ -192,14 +195,27 @@ impl Student {
         let mut is_touched = vec![false; n_rows];
         let mut order: Vec<usize> = (0..n).collect();
         let steps_per_epoch = n.div_ceil(BATCH);
-        let total = (EPOCHS * steps_per_epoch) as f32;
+        let mut epochs = EPOCHS;
+        let mut total = (epochs * steps_per_epoch) as f32;
         let mut t = 0i32;
         let (mut a1, mut used) = ([0.0f32; HIDDEN], Vec::new());
         let mut g_aux = vec![0.0f32; s.aux_w.len()];
-        for _ in 0..EPOCHS {
+        let mut epoch = 0;
+        while epoch < epochs {
             if interrupt() {
                 return None;
             }
+            // after the first epoch its time is known: fewer epochs (and a cosine schedule that
+            // ends with them) when all of them would not fit in the time left
+            if epoch == 1 {
+                let per_epoch = started.elapsed().as_secs_f64();
+                let affordable = ((seconds / per_epoch.max(1e-9)) as usize).clamp(1, EPOCHS);
+                if affordable < epochs {
+                    epochs = affordable;
+                    total = (epochs * steps_per_epoch) as f32;
+                }
+            }
+            epoch += 1;
             order.shuffle(&mut rng);
             for batch in order.chunks(BATCH) {
                 t += 1;
@@ -276,15 +292,19 @@ mod tests {
         let refs: Vec<&[u32]> = rows.iter().map(Vec::as_slice).collect();
         // one auxiliary input: column 2's code, which the target ignores
         let aux: Vec<f32> = rows.iter().map(|r| r[2] as f32).collect();
-        let s = Student::fit(0, &[3, 3, 2], &refs, 1, &aux, &targets, 1, &mut || false).unwrap();
+        let s = Student::fit(0, &[3, 3, 2], &refs, 1, &aux, &targets, 1, f64::INFINITY, &mut || false).unwrap();
         assert!(s.is_valid(0, &[3, 3, 2], 1));
         let err: f32 = refs.iter().zip(&targets).zip(&aux).map(|((r, t), a)| (s.predict(r, &[*a]) - t).abs()).sum::<f32>() / refs.len() as f32;
         assert!(err < 0.3, "mean absolute error {err}");
         assert!(s.predict(&[UNSEEN, 0, 1], &[1.0]).is_finite());
         assert!(s.predict(&[7, 0, 1], &[1.0]).is_finite());
         // the same seed gives the same student; an interrupt stops it
-        assert_eq!(s, Student::fit(0, &[3, 3, 2], &refs, 1, &aux, &targets, 1, &mut || false).unwrap());
-        assert!(Student::fit(0, &[3, 3, 2], &refs, 1, &aux, &targets, 1, &mut || true).is_none());
+        assert_eq!(s, Student::fit(0, &[3, 3, 2], &refs, 1, &aux, &targets, 1, f64::INFINITY, &mut || false).unwrap());
+        assert!(Student::fit(0, &[3, 3, 2], &refs, 1, &aux, &targets, 1, f64::INFINITY, &mut || true).is_none());
+        // no time at all: the first epoch (it times itself) and no more, a different student
+        let short = Student::fit(0, &[3, 3, 2], &refs, 1, &aux, &targets, 1, 0.0, &mut || false).unwrap();
+        assert_ne!(short, s);
+        assert!(short.is_valid(0, &[3, 3, 2], 1));
         assert!(!s.is_valid(0, &[3, 3, 3], 1));
         assert!(!s.is_valid(0, &[3, 3, 2], 0));
     }

@@ -15,7 +15,7 @@ mod scoring;
 mod warm;
 
 pub use evidence::Evidence;
-pub use fit::distinct_rows;
+pub use fit::{budget_left, distinct_rows};
 pub use explain::ColumnExplanation;
 pub use format::{front_length, ModelRead, NetworkSection, MAGIC};
 pub use scoring::{percentile_in, threshold_in};

@@ -94,19 +94,23 @@ impl Model {
         let rows = rows_to_store(table);
         // most frequent first: the repeated rows, then the rows seen once, each with its budget
         let split = rows.partition_point(|&(_, n)| n >= 2);
+        let mut last_chunk = Duration::ZERO;
         for (part, limit) in [(&rows[..split], budget), (&rows[split..], budget.min(once_budget))] {
             for chunk in part.chunks(CHUNK) {
                 if interrupt() {
                     return Err(Error::Interrupted);
                 }
-                if start.elapsed() > limit {
+                // a chunk that would end past the limit is not started (the last one took as long)
+                if start.elapsed() + last_chunk > limit {
                     break;
                 }
+                let chunk_start = Instant::now();
                 let scores: Vec<f64> = pool.install(|| chunk.par_iter().map(|&(r, _)| self.score_codes(r)).collect::<Result<Vec<f64>>>())?;
                 for (&(r, _), s) in chunk.iter().zip(scores) {
                     warm.codes.extend_from_slice(r);
                     warm.scores.push(s);
                 }
+                last_chunk = chunk_start.elapsed();
             }
         }
         Ok(warm)

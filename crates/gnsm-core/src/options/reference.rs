@@ -23,7 +23,7 @@ const MEANINGS: &[(&str, &str)] = &[
     ("width", "hidden width of the score network"),
     ("depth", "residual blocks of the score network"),
     ("steps", "training step budget"),
-    ("max_seconds", "wall-clock budget for the network, in seconds (the learning-rate schedule shrinks to fit it); a seeded run is reproducible only when steps, not this, ends training"),
+    ("max_seconds", "wall-clock budget of the whole fit, in seconds: reading the rows, the network (the learning-rate schedule shrinks to leave room for the rest), the density head, the fast scorer and the stored scores; a seeded run is reproducible only when steps, not this, ends training"),
     ("batch_size", "rows per training step"),
     ("lr", "peak learning rate (cosine schedule)"),
     ("lr_min", "final learning rate"),

@@ -153,11 +153,14 @@ fn validation_loss(
     total / examples.len() as f64
 }
 
-/// Trains the score network on the coded rows; returns the best EMA weights as a network.
+/// Trains the score network on the coded rows; returns the best EMA weights as a network. The
+/// time budget leaves room for `after` one-row forward passes of the network that the caller
+/// runs once training is done (the density head's features, the fast scorer, the warm scores).
 pub fn train_network(
     encoder: &Encoder,
     data: &CodedTable,
     config: &TrainConfig,
+    after: f64,
     pool: &rayon::ThreadPool,
     hooks: &mut Hooks,
 ) -> Result<(Network, TrainReport)> {
@@ -203,13 +206,10 @@ pub fn train_network(
     let mut best = (f64::INFINITY, ema.clone(), 0usize);
     let mut grads = vec![0.0f32; net.n_params()];
     let mut horizon = config.steps;
-    // what the fit does after training must fit in max_seconds too: the head's features cost
-    // `forwards` forward passes per head row, a training step about 3 per row of its batch; the
-    // reserve is that many steps' time (default on 5,000 rows: 5,000 x 41 / 1,536 = 133 steps)
-    let forwards = if config.norm_features { LEVELS + usize::from(config.denoise) } else { 0 } + LEVELS * config.dsm_draws;
-    // the fast scorer's teacher scores two perturbed copies of every head row too (3x the rows)
-    let teacher_rows = if config.fast_scorer { 3.0 } else { 1.0 } * data.n_rows.min(config.max_head_rows) as f64;
-    let reserve_steps = teacher_rows * forwards as f64 / (3.0 * config.batch_size.max(1) as f64);
+    // what the fit does after training must fit in max_seconds too: `after` forward passes of one
+    // row each, and a training step costs about 3 per row of its batch, so the reserve is that
+    // many steps' time (default on 5,000 head rows: 5,000 x 41 / 1,536 = 133 steps)
+    let reserve_steps = after / (3.0 * config.batch_size.max(1) as f64);
     let mut reserve = 0.0;
     let mut stopped_by = "steps";
     let eval_every = (config.steps / config.evals).max(1);
