@@ -134,11 +134,27 @@ pub fn gelu_forward(x: &[f32], y: &mut [f32]) {
 #[inline(always)]
 fn exp_f32_poly(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E).round();
+    let n = round_half_away(x * std::f32::consts::LOG2_E);
     // ln 2 split in two so that n * LN2_HI is exact
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (0.166_666_67 + r * (0.041_666_668 + r * (0.008_333_334 + r * 0.001_388_889)))));
     f32::from_bits(((n as i32 + 127) as u32) << 23) * p
+}
+
+/// `f32::round` (half away from zero) for |y| < 2^23, without its library call: on the baseline
+/// x86-64 target (SSE2) `round` is a call to libm's `roundf` per element, which kept the GELU
+/// loops scalar (4.6% of a training step in `roundf` itself, profiled). Truncation through `i32`
+/// and an exact comparison of the remainder give the same value (the sign of a zero result may
+/// differ, which nothing downstream sees: `exp_f32_poly` subtracts it and casts it to `i32`).
+#[inline(always)]
+fn round_half_away(y: f32) -> f32 {
+    let t = y as i32 as f32;
+    let frac = y - t;
+    if frac.abs() >= 0.5 {
+        t + 1.0f32.copysign(y)
+    } else {
+        t
+    }
 }
 
 /// erf in f32 without a library call (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7
@@ -154,21 +170,57 @@ pub fn erf_f32(x: f32) -> f32 {
 /// GELU (`x * Phi(x)`) with the vectorisable f32 erf: the activation of networks trained by
 /// model format 8 and later. Profiled, the f64 erf was a third of a scoring forward pass
 /// (24.6% of `examples/bench --score-only`); this one made scoring 1.14-1.21x faster
-/// (`--gelu-ab`, same network, interleaved).
+/// (`--gelu-ab`, same network, interleaved). The loop runs compiled for the widest instruction
+/// set the CPU has (`pulp`'s runtime dispatch; ADR 004's revisit: the GELU loops were 23% of a
+/// training step in the baseline target's 4-lane SSE2) with identical results: Rust never fuses
+/// a multiply and an add, so every operation rounds as in the portable loop (tested).
 pub fn gelu_f32_forward(x: &[f32], y: &mut [f32]) {
+    pulp::Arch::new().dispatch(GeluF32 { x, d: y, backward: false });
+}
+
+/// The loop of `gelu_f32_forward`, inlined into each target's copy.
+#[inline(always)]
+fn gelu_f32_forward_portable(x: &[f32], y: &mut [f32]) {
     for (o, &v) in y.iter_mut().zip(x) {
         *o = 0.5 * v * (1.0 + erf_f32(v * INV_SQRT2));
     }
 }
 
-/// Backward of `gelu_f32_forward` in place: `d *= Phi(x) + x * phi(x)`.
+/// Backward of `gelu_f32_forward` in place: `d *= Phi(x) + x * phi(x)` (dispatched as the forward).
 pub fn gelu_f32_backward(x: &[f32], d: &mut [f32]) {
+    pulp::Arch::new().dispatch(GeluF32 { x, d, backward: true });
+}
+
+/// One GELU loop for `pulp` to compile per instruction set: `with_simd` is inlined into each of
+/// pulp's target-feature functions (a closure was not: it stayed one baseline-compiled copy).
+struct GeluF32<'a> {
+    x: &'a [f32],
+    d: &'a mut [f32],
+    backward: bool,
+}
+
+impl pulp::WithSimd for GeluF32<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        match self.backward {
+            false => gelu_f32_forward_portable(self.x, self.d),
+            true => gelu_f32_backward_portable(self.x, self.d),
+        }
+    }
+}
+
+/// The loop of `gelu_f32_backward`, inlined into each target's copy.
+#[inline(always)]
+fn gelu_f32_backward_portable(x: &[f32], d: &mut [f32]) {
     for (g, &v) in d.iter_mut().zip(x) {
         let cdf = 0.5 * (1.0 + erf_f32(v * INV_SQRT2));
         let pdf = INV_SQRT_2PI * exp_f32_poly(-0.5 * v * v);
         *g *= cdf + v * pdf;
     }
 }
+
 
 /// GELU backward in place: `d *= Phi(x) + x * phi(x)`.
 pub fn gelu_backward(x: &[f32], d: &mut [f32]) {
@@ -256,6 +308,47 @@ pub fn softmax_inplace(x: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_the_dispatched_gelu_loops_equal_the_portable_ones_bit_for_bit() {
+        // pre-activations of every size the network sees, plus the far tails and exact zeros
+        let x: Vec<f32> = (0..100_003).map(|i| ((i as f32) * 0.7548776).sin() * 9.0 * ((i % 7) as f32 - 3.0)).chain([0.0, -0.0, 40.0, -40.0, 1e-30]).collect();
+        let (mut a, mut b) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+        gelu_f32_forward(&x, &mut a);
+        gelu_f32_forward_portable(&x, &mut b);
+        assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()), "forward differs");
+        let d: Vec<f32> = x.iter().map(|v| 1.0 - v * 0.01).collect();
+        let (mut a, mut b) = (d.clone(), d);
+        gelu_f32_backward(&x, &mut a);
+        gelu_f32_backward_portable(&x, &mut b);
+        assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()), "backward differs");
+    }
+
+    #[test]
+    fn test_round_half_away_is_f32_round_on_exp_s_range() {
+        // every f32 in [-130, 130] whose fraction is near a half or an integer, and a dense sweep
+        let mut ys: Vec<f32> = (-260..=260).flat_map(|h| {
+            let y = h as f32 * 0.5;
+            [y, f32::from_bits(y.to_bits().wrapping_sub(1)), f32::from_bits(y.to_bits().wrapping_add(1))]
+        }).collect();
+        ys.extend((0..2_000_000).map(|i| -130.0 + i as f32 * 1.3e-4));
+        ys.extend([0.0, -0.0, 0.49999997, -0.49999997, 0.5, -0.5, 1.5, -1.5]);
+        for y in ys.into_iter().filter(|y| !y.is_nan()) {
+            assert_eq!(round_half_away(y), y.round(), "{y:e}");
+        }
+        // and exp_f32_poly, which uses it, equals the libm-rounding version bit for bit
+        let old = |x: f32| {
+            let x = x.clamp(-87.0, 88.0);
+            let n = (x * std::f32::consts::LOG2_E).round();
+            let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
+            let p = 1.0 + r * (1.0 + r * (0.5 + r * (0.166_666_67 + r * (0.041_666_668 + r * (0.008_333_334 + r * 0.001_388_889)))));
+            f32::from_bits(((n as i32 + 127) as u32) << 23) * p
+        };
+        for i in 0..4_000_000 {
+            let x = -100.0 + i as f32 * 4.75e-5;
+            assert_eq!(exp_f32_poly(x).to_bits(), old(x).to_bits(), "{x:e}");
+        }
+    }
 
     #[test]
     fn test_erf_matches_reference_values() {
