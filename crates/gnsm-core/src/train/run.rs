@@ -6,7 +6,7 @@ use super::{example_rng, Hooks, Progress, TrainConfig, TrainReport};
 use crate::encoding::{CodedTable, Encoder};
 use crate::error::{Error, Result};
 use crate::net::tabular::{NetConfig, Network, Tape};
-use crate::optim::{clip_grad_norm, cosine_lr, ema_decay_at, ema_update, AdamW};
+use crate::optim::{clip_grad_norm, cosine_lr, ema_decay_at, ema_update_on, AdamW};
 use crate::relax::{logit_scales, normal, sample_block, sigmas, temperatures, LEVELS};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -103,6 +103,9 @@ pub(crate) fn split_ranges(n: usize, parts: usize) -> Vec<std::ops::Range<usize>
     let parts = parts.clamp(1, n.max(1));
     (0..parts).map(|p| (p * n / parts)..((p + 1) * n / parts)).filter(|r| !r.is_empty()).collect()
 }
+
+/// Parameters per task of the gradient all-reduce (64 KiB of f32).
+const REDUCE_CHUNK: usize = 16_384;
 
 /// Rows per forward call in validation (bounds the tape's memory).
 const VAL_CHUNK: usize = 256;
@@ -244,12 +247,21 @@ pub fn train_network(
                 w.d_out = d_out;
             })
         });
-        // all-reduce in worker order: deterministic for a given thread count
-        grads.copy_from_slice(&workers[0].grads);
+        // all-reduce in worker order: deterministic for a given thread count (each parameter sums
+        // the workers in the same order whichever thread adds its chunk)
+        let used = &workers[..ranges.len()];
+        pool.install(|| {
+            grads.par_chunks_mut(REDUCE_CHUNK).enumerate().for_each(|(c, g)| {
+                let (at, len) = (c * REDUCE_CHUNK, g.len());
+                g.copy_from_slice(&used[0].grads[at..at + len]);
+                for w in &used[1..] {
+                    g.iter_mut().zip(&w.grads[at..at + len]).for_each(|(g, x)| *g += x);
+                }
+            })
+        });
         let mut d_film = workers[0].d_film.clone();
         let mut loss = workers[0].loss;
         for w in workers.iter().skip(1).take(ranges.len() - 1) {
-            grads.iter_mut().zip(&w.grads).for_each(|(g, x)| *g += x);
             for (a, b) in d_film.iter_mut().zip(&w.d_film) {
                 a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
             }
@@ -261,8 +273,8 @@ pub fn train_network(
             return Err(Error::Numeric { reason: format!("training loss became {loss} at step {step}; try a smaller lr") });
         }
         clip_grad_norm(&mut grads, config.grad_clip);
-        opt.step(&mut net.params, &grads, lr);
-        ema_update(&mut ema, &net.params, ema_decay_at(step, config.ema_decay));
+        opt.step_on(&mut net.params, &grads, lr, pool);
+        ema_update_on(&mut ema, &net.params, ema_decay_at(step, config.ema_decay), pool);
         recent_loss = if step == 0 { loss } else { 0.95 * recent_loss + 0.05 * loss };
         step += 1;
 
