@@ -10,8 +10,7 @@ use crate::error::{Error, Result};
 use crate::frequency::{IndepNll, PairwiseNll, MAX_PAIR_ENTRIES};
 use crate::fast::{FastScorer, Teacher};
 use crate::head::{DensityHead, FitControl};
-use crate::net::tabular::NetConfig;
-use crate::relax::{logit_scales, LEVELS};
+use crate::relax::logit_scales;
 use crate::score::FeatureMap;
 use crate::stats::quantiles_linear;
 use crate::train::{train_network, Hooks, TrainConfig};
@@ -26,20 +25,15 @@ use rand_chacha::ChaCha8Rng;
 /// row), or the warm scores of an exact model (one row at a time on the pool: 1.25 times the
 /// batched passes, measured 2.9 ms a row on one thread against 1.2 ms batched on two, 160 columns).
 fn forward_rows_after_training(config: &TrainConfig, encoder: &Encoder, n_rows: usize, distinct: usize) -> f64 {
-    let forwards = (if config.norm_features { LEVELS + usize::from(config.denoise) } else { 0 } + LEVELS * config.dsm_draws) as f64;
+    let forwards = config.forwards_per_row() as f64;
     let head_rows = n_rows.min(config.max_head_rows) as f64;
     if config.fast_scorer {
         let inputs = FastScorer::n_inputs(encoder.n_num(), encoder.block_sizes().len(), config.frequency_feature || config.pairwise);
-        let student = FastScorer::cost_in_forwards(inputs, encoder_forward_flops(config, encoder));
+        let student = FastScorer::cost_in_forwards(inputs, config.net_config(encoder.input_dim()).forward_flops_per_row());
         3.0 * head_rows * (forwards + student)
     } else {
         head_rows * forwards + 1.25 * distinct.min(MAX_WARM_ROWS) as f64 * forwards
     }
-}
-
-/// Multiply-add FLOPs of one forward pass of the network this config trains on this encoder.
-fn encoder_forward_flops(config: &TrainConfig, encoder: &Encoder) -> f64 {
-    NetConfig { input_dim: encoder.input_dim(), width: config.width, depth: config.depth, levels: LEVELS }.forward_flops_per_row()
 }
 
 /// What is left of a `max_seconds` budget since `start`, and at least a quarter of it: work that

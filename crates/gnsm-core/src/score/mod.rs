@@ -64,6 +64,13 @@ pub struct FeatureMap {
     dsm_target: Vec<f32>,
 }
 
+/// Network forward passes one row's features cost: the denoise step and the 20 score-norm levels
+/// (when the norms are features), and 20 levels per fixed denoising-loss draw.
+pub fn forwards_per_row(norms: bool, denoise: bool, dsm_draws: usize) -> usize {
+    let norm_passes = if norms { LEVELS + usize::from(denoise) } else { 0 };
+    norm_passes + LEVELS * dsm_draws
+}
+
 /// Seed of the fixed scoring noise: a constant, so every row (and every model) sees the same draws
 /// and identical rows get identical scores.
 const DSM_NOISE_SEED: u64 = 0x6E53_4D5F_4453_4D31;
@@ -143,8 +150,7 @@ impl FeatureMap {
 
     /// Network forward passes one row costs (denoise step, 20 norm levels, 20 levels per draw).
     pub fn forwards_per_row(&self) -> usize {
-        let norms = if self.norms { LEVELS + usize::from(self.denoise) } else { 0 };
-        norms + LEVELS * self.dsm_draws
+        forwards_per_row(self.norms, self.denoise, self.dsm_draws)
     }
 
     /// Adds a pairwise-conditional model, whose row NLL becomes the last feature.

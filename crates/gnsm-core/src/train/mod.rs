@@ -12,6 +12,9 @@ pub(crate) use run::split_ranges;
 
 
 use crate::error::{invalid, Result};
+use crate::net::tabular::NetConfig;
+use crate::relax::LEVELS;
+use crate::score::forwards_per_row;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -145,6 +148,16 @@ impl TrainConfig {
             c.auto_scorer = false;
         }
         c
+    }
+
+    /// The score network this config trains on inputs of `input_dim` dimensions.
+    pub fn net_config(&self, input_dim: usize) -> NetConfig {
+        NetConfig { input_dim, width: self.width, depth: self.depth, levels: LEVELS }
+    }
+
+    /// Network forward passes that scoring one row costs with this config's features.
+    pub fn forwards_per_row(&self) -> usize {
+        forwards_per_row(self.norm_features, self.denoise, self.dsm_draws)
     }
 
     /// Checks every field's range; the error names the field.

@@ -5,7 +5,7 @@ use super::{example_rng, Hooks, Progress, TrainConfig, TrainReport};
 
 use crate::encoding::{CodedTable, Encoder};
 use crate::error::{Error, Result};
-use crate::net::tabular::{NetConfig, Network, Tape};
+use crate::net::tabular::{Network, Tape};
 use crate::optim::{clip_grad_norm, cosine_lr, ema_decay_at, ema_update_on, AdamW};
 use crate::relax::{logit_scales, normal, sample_block, sigmas, temperatures, LEVELS};
 use rand::seq::SliceRandom;
@@ -176,7 +176,7 @@ pub fn train_network(
     let sizes = encoder.block_sizes();
     let scales = logit_scales(config.signal_min, config.signal_max);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let net_config = NetConfig { input_dim: d, width: config.width, depth: config.depth, levels: LEVELS };
+    let net_config = config.net_config(d);
     let mut net = Network::new(net_config, &mut rng);
 
     // validation split: a seeded shuffle; tiny tables (< 20 rows) train and validate on all rows
